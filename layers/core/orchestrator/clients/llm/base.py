@@ -1,0 +1,75 @@
+"""The one model interface every provider implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from orchestrator.state import ToolCall
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    #: Set on ``tool`` messages: which call this is the result of.
+    tool_call_id: str | None = None
+    #: Set on ``assistant`` messages that asked for tools.
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+
+
+class ToolSpec(BaseModel):
+    """A tool offered to the model: JSON-schema parameters, as in OpenAI and Bedrock tool configs."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class TokenUsage(BaseModel):
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+class ChatResult(BaseModel):
+    text: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    model: str
+    provider: str
+    latency_ms: float = 0.0
+    finish_reason: str | None = None
+
+
+class ModelInfo(BaseModel):
+    id: str
+    provider: str
+    owned_by: str | None = None
+
+
+class LLMClient(ABC):
+    """A chat model. Implementations retry transient failures themselves and raise
+    :class:`orchestrator.errors.ModelUnavailableError` when the model stays down."""
+
+    provider: str
+
+    @abstractmethod
+    def chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        response_format: dict[str, Any] | None = None,
+        model: str | None = None,
+    ) -> ChatResult:
+        """One model turn. ``response_format`` is a JSON schema the reply must follow."""
+
+    @abstractmethod
+    def list_models(self) -> list[ModelInfo]:
+        """Models the configured provider offers."""
+
+    @property
+    def is_real_model(self) -> bool:
+        """False for the offline stand-in: callers skip optional model calls (router, planner)."""
+        return True

@@ -1,0 +1,142 @@
+"""Settings: environment and `.env` first, then SSM Parameter Store, then documented defaults.
+
+On AWS the template points ``SETTINGS_SSM_PATH`` at a parameter path; every parameter under it
+(``/orchestrator/dev/llm_provider`` → ``llm_provider``) becomes a setting. Secrets are never
+settings values on AWS: ``LLM_API_KEY_SECRET_ID`` names a Secrets Manager secret read on first
+use (see :mod:`orchestrator.secrets`). Locally the same SSM path exists in moto, created from
+``template.yaml``, so the same code path runs.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+
+class SsmSettingsSource(PydanticBaseSettingsSource):
+    """Reads every parameter under ``SETTINGS_SSM_PATH`` once per container (Powertools caches)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ is overridden; pydantic-settings requires the method
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("SETTINGS_SSM_PATH", "").strip()
+        if not path:
+            return {}
+        from aws_lambda_powertools.utilities import parameters
+
+        values = parameters.get_parameters(path, max_age=300, recursive=False)
+        fields = self.settings_cls.model_fields
+        return {name.lower(): value for name, value in values.items() if name.lower() in fields}
+
+
+class Settings(BaseSettings):
+    """Every number and address a user may want to change, with its default."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+
+    environment: str = "local"
+    aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
+    log_level: str = "INFO"
+
+    # Model provider
+    llm_provider: Literal["offline", "openai", "bedrock"] = "offline"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_api_key_secret_id: str | None = None
+    llm_default_model: str = "offline-stand-in"
+    llm_fallback_model: str | None = None
+    llm_connect_timeout_s: float = Field(default=3.0, gt=0)
+    llm_read_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    llm_retry_budget_s: float = Field(default=90.0, gt=0)
+    llm_max_tokens: int = Field(default=1024, gt=0)
+    llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    llm_max_tool_rounds: int = Field(default=4, ge=0, le=20)
+    llm_history_token_budget: int = Field(default=2000, ge=0)
+    #: JSON object: model id → {"input_per_1k": USD, "output_per_1k": USD}.
+    llm_price_table: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    # Embeddings (routing, retrieval, semantic cache)
+    embedding_provider: Literal["embedded", "openai", "bedrock"] = "embedded"
+    embedding_model: str = "l2_supercat_256"
+
+    # Routing and planning
+    routes_config_path: str | None = None
+    router_llm_threshold: float = Field(default=0.45, ge=0, le=1)
+    planner_max_steps: int = Field(default=6, ge=2, le=20)
+
+    # API limits
+    max_prompt_chars: int = Field(default=8000, gt=0)
+    max_metadata_bytes: int = Field(default=4096, gt=0)
+    max_user_id_chars: int = Field(default=128, gt=0)
+    cors_origins: list[str] = Field(default_factory=list)
+    auth_enabled: bool = False
+    api_keys: SecretStr | None = None
+
+    # Workflow
+    chat_state_machine_arn: str | None = None
+    runs_state_machine_arn: str | None = None
+    #: ``sync`` uses StartSyncExecution (Express); ``poll`` starts and waits (the local runtime).
+    workflow_sync_mode: Literal["sync", "poll"] = "sync"
+    workflow_timeout_s: float = Field(default=120.0, gt=0)
+
+    # DynamoDB tables
+    conversations_table: str = "orchestrator-conversations"
+    cache_table: str = "orchestrator-cache"
+    runs_table: str = "orchestrator-runs"
+    tools_table: str = "orchestrator-tools"
+    documents_table: str = "orchestrator-documents"
+    cache_ttl_s: int = Field(default=3600, ge=0)
+    history_max_turns: int = Field(default=10, ge=0)
+
+    # External agent, data source, vector DB
+    external_agent_base_url: str | None = None
+    external_agent_auth_token: SecretStr | None = None
+    external_agent_timeout_s: float = Field(default=30.0, gt=0)
+    datasource_base_url: str | None = None
+    datasource_auth_token: SecretStr | None = None
+    vector_db_url: str | None = None
+    vector_db_api_key: SecretStr | None = None
+    grounding_top_k: int = Field(default=4, ge=1, le=50)
+
+    # Tools
+    tools_config_path: str | None = None
+    tool_timeout_s: float = Field(default=10.0, gt=0)
+    code_exec_timeout_s: float = Field(default=5.0, gt=0)
+    code_exec_memory_mb: int = Field(default=256, gt=16)
+    http_tool_max_bytes: int = Field(default=200_000, gt=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # An explicit environment variable beats SSM so a developer can override one value locally.
+        return (init_settings, env_settings, dotenv_settings, SsmSettingsSource(settings_cls))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once per Lambda container."""
+    return Settings()

@@ -1,0 +1,131 @@
+"""Typed errors: each carries a machine-readable code, a user-facing message and one HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OrchestratorError(Exception):
+    """Base of every error the orchestrator raises on purpose."""
+
+    code = "orchestrator_error"
+    status_code = 500
+    #: Transient errors are retried by Step Functions (the ASL retries on these class names).
+    transient = False
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class ValidationError(OrchestratorError):
+    code = "invalid_request"
+    status_code = 422
+
+
+class NotFoundError(OrchestratorError):
+    code = "not_found"
+    status_code = 404
+
+
+class ConfigurationError(OrchestratorError):
+    code = "configuration_error"
+    status_code = 500
+
+
+class TransientError(OrchestratorError):
+    """A remote dependency failed in a way worth retrying (timeouts, 429, 5xx)."""
+
+    code = "upstream_unavailable"
+    status_code = 503
+    transient = True
+
+
+class UpstreamError(OrchestratorError):
+    """A remote dependency answered, but not usefully (4xx, garbage); retrying will not help."""
+
+    code = "upstream_error"
+    status_code = 502
+
+
+class ModelUnavailableError(TransientError):
+    code = "model_unavailable"
+
+
+class ModelResponseError(UpstreamError):
+    code = "model_error"
+
+
+class ExternalAgentError(UpstreamError):
+    code = "external_agent_error"
+
+
+class ExternalAgentUnavailableError(TransientError):
+    code = "external_agent_unavailable"
+
+
+class ToolNotFoundError(NotFoundError):
+    code = "tool_not_found"
+
+
+class ToolInputError(ValidationError):
+    code = "tool_invalid_input"
+
+
+class ToolExecutionError(OrchestratorError):
+    code = "tool_failed"
+    status_code = 502
+
+
+class ToolTimeoutError(ToolExecutionError):
+    code = "tool_timeout"
+    status_code = 504
+
+
+class BlockedAddressError(ToolInputError):
+    """A URL-fetching tool was asked for a private, loopback or metadata address."""
+
+    code = "blocked_address"
+
+
+class WorkflowError(OrchestratorError):
+    """The state machine run failed; carries the run id so the turn can be found."""
+
+    code = "workflow_failed"
+    status_code = 502
+
+
+class WorkflowTimeoutError(WorkflowError):
+    code = "workflow_timeout"
+    status_code = 504
+
+
+ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
+    cls.__name__: cls
+    for cls in [
+        OrchestratorError,
+        ValidationError,
+        NotFoundError,
+        ConfigurationError,
+        TransientError,
+        UpstreamError,
+        ModelUnavailableError,
+        ModelResponseError,
+        ExternalAgentError,
+        ExternalAgentUnavailableError,
+        ToolNotFoundError,
+        ToolInputError,
+        ToolExecutionError,
+        ToolTimeoutError,
+        BlockedAddressError,
+        WorkflowError,
+        WorkflowTimeoutError,
+    ]
+}

@@ -1,0 +1,157 @@
+"""The state contract: the one payload that moves between the state machine's states.
+
+Every node returns the state it received plus its own contribution, so a run's execution
+history reads as a trace. Anything that can grow without bound (history, documents, tool
+output) is capped here or stored in DynamoDB and referenced, because Step Functions caps a
+payload at 256 KiB.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NodeName = Literal["llm_agent", "tool_executor", "grounding", "external_agent"]
+IntentMethod = Literal["embedding", "llm", "default", "cache"]
+
+#: Output of one node or tool kept inline in the state; longer output is truncated with a marker.
+MAX_INLINE_OUTPUT_CHARS = 8_000
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class _Model(BaseModel):
+    # Extra keys are ignored so an older node never fails on a newer state (rolling deploys).
+    model_config = ConfigDict(extra="ignore")
+
+
+class Intent(_Model):
+    name: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    method: IntentMethod
+    #: Runner-up routes with their scores, for debugging misroutes.
+    alternatives: dict[str, float] = Field(default_factory=dict)
+
+
+class PlanStep(_Model):
+    id: str = Field(min_length=1, max_length=64)
+    description: str = Field(min_length=1, max_length=2_000)
+    node: NodeName
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class Passage(_Model):
+    """A retrieved piece of text with the id of the document it came from (for citations)."""
+
+    source_id: str
+    text: str
+    score: float = 0.0
+    title: str | None = None
+
+
+class ToolCall(_Model):
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResult(_Model):
+    call_id: str
+    name: str
+    ok: bool
+    output: Any = None
+    error: str | None = None
+    latency_ms: float = 0.0
+
+
+class NodeUsage(_Model):
+    latency_ms: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    model: str | None = None
+    provider: str | None = None
+
+
+class NodeResult(_Model):
+    """What one node (or one plan step) produced."""
+
+    node: str
+    step_id: str | None = None
+    ok: bool = True
+    output: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Response(_Model):
+    text: str
+    citations: list[str] = Field(default_factory=list)
+    provider: str | None = None
+    model: str | None = None
+
+
+class ErrorInfo(_Model):
+    node: str
+    code: str
+    message: str
+    error_type: str | None = None
+
+
+class GraphState(_Model):
+    run_id: str = Field(default_factory=new_run_id)
+    user_id: str
+    session_id: str
+    prompt: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    started_at: str = Field(default_factory=utc_now)
+    intent: Intent | None = None
+    plan: list[PlanStep] = Field(default_factory=list)
+    #: Ids of the plan steps the state machine runs next (one dependency wave at a time).
+    pending_steps: list[PlanStep] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_results: list[ToolResult] = Field(default_factory=list)
+    results: list[NodeResult] = Field(default_factory=list)
+    context: list[Passage] = Field(default_factory=list)
+    response: Response | None = None
+    usage: dict[str, NodeUsage] = Field(default_factory=dict)
+    errors: list[ErrorInfo] = Field(default_factory=list)
+    cached: bool = False
+
+    def add_usage(self, key: str, usage: NodeUsage) -> None:
+        """Record a node's usage; repeated keys (loops, steps) accumulate."""
+        previous = self.usage.get(key)
+        if previous is None:
+            self.usage[key] = usage
+            return
+        self.usage[key] = NodeUsage(
+            latency_ms=previous.latency_ms + usage.latency_ms,
+            tokens_in=previous.tokens_in + usage.tokens_in,
+            tokens_out=previous.tokens_out + usage.tokens_out,
+            cost_usd=previous.cost_usd + usage.cost_usd,
+            model=usage.model or previous.model,
+            provider=usage.provider or previous.provider,
+        )
+
+
+class StepTask(_Model):
+    """The input of one plan step inside the state machine's Map state."""
+
+    step: PlanStep
+    state: GraphState
+
+
+def truncate(text: str, limit: int = MAX_INLINE_OUTPUT_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"… [truncated {len(text) - limit} chars]"
