@@ -19,9 +19,10 @@ _models: dict[str, Any] = {}
 def _load(config: str, dim: int) -> Any:
     # WordLlama.load() looks for weights in a cache folder and downloads on a miss; pointing the
     # cache at the package's own folder with downloads disabled keeps it offline (DESIGN.md §7).
+    import wordllama
     from wordllama import WordLlama
 
-    package_dir = os.path.dirname(__import__("wordllama").__file__)
+    package_dir = os.path.dirname(str(wordllama.__file__))
     return WordLlama.load(config=config, dim=dim, cache_dir=package_dir, disable_download=True)
 
 
