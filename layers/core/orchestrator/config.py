@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     llm_read_timeout_s: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
     llm_retry_budget_s: float = Field(default=90.0, gt=0)
+    #: Exponential backoff with full jitter: the n-th wait is uniform in [0, min(max, base * 2**n)].
+    llm_backoff_base_s: float = Field(default=0.5, gt=0)
+    llm_backoff_max_s: float = Field(default=8.0, gt=0)
+    #: A server's Retry-After is honoured up to this many seconds.
+    llm_retry_after_max_s: float = Field(default=20.0, gt=0)
     llm_max_tokens: int = Field(default=1024, gt=0)
     llm_temperature: float = Field(default=0.2, ge=0, le=2)
     llm_max_tool_rounds: int = Field(default=4, ge=0, le=20)
@@ -69,6 +74,8 @@ class Settings(BaseSettings):
     # Embeddings (routing, retrieval, semantic cache)
     embedding_provider: Literal["embedded", "openai", "bedrock"] = "embedded"
     embedding_model: str = "l2_supercat_256"
+    #: Vector size asked of remote embedding models that support it (OpenAI v3, Titan v2).
+    embedding_dimensions: int | None = Field(default=None, gt=0)
 
     # Routing and planning
     routes_config_path: str | None = None
@@ -102,6 +109,7 @@ class Settings(BaseSettings):
     # External agent, data source, vector DB
     external_agent_base_url: str | None = None
     external_agent_auth_token: SecretStr | None = None
+    external_agent_token_secret_id: str | None = None
     external_agent_timeout_s: float = Field(default=30.0, gt=0)
     datasource_base_url: str | None = None
     datasource_auth_token: SecretStr | None = None

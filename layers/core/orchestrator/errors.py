@@ -95,6 +95,13 @@ class BlockedAddressError(ToolInputError):
     code = "blocked_address"
 
 
+class InternalNodeError(OrchestratorError):
+    """An unexpected exception inside a node. The message names the node, never internals."""
+
+    code = "internal_error"
+    status_code = 502
+
+
 class WorkflowError(OrchestratorError):
     """The state machine run failed; carries the run id so the turn can be found."""
 
@@ -125,6 +132,7 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         ToolExecutionError,
         ToolTimeoutError,
         BlockedAddressError,
+        InternalNodeError,
         WorkflowError,
         WorkflowTimeoutError,
     ]

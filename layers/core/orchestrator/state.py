@@ -92,6 +92,7 @@ class NodeResult(_Model):
     output: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    usage: NodeUsage | None = None
 
 
 class Response(_Model):
@@ -111,7 +112,8 @@ class ErrorInfo(_Model):
 class GraphState(_Model):
     run_id: str = Field(default_factory=new_run_id)
     user_id: str
-    session_id: str
+    #: Runs started by EventBridge may not name a session: each then starts its own.
+    session_id: str = Field(default_factory=new_run_id)
     prompt: str
     metadata: dict[str, Any] = Field(default_factory=dict)
     started_at: str = Field(default_factory=utc_now)
@@ -144,11 +146,23 @@ class GraphState(_Model):
         )
 
 
-class StepTask(_Model):
-    """The input of one plan step inside the state machine's Map state."""
+class NodeEvent(_Model):
+    """The envelope every node Lambda receives: which action, and the inputs it needs.
 
-    step: PlanStep
-    state: GraphState
+    Main-path actions carry the whole ``state``; a plan step carries ``step`` + ``state``;
+    one tool call (inside the tool Map) carries ``call`` + ``run_id``.
+    """
+
+    action: str
+    state: GraphState | None = None
+    step: PlanStep | None = None
+    call: ToolCall | None = None
+    run_id: str | None = None
+    #: ``$$.Execution.Name``: the run id of runs started outside the API (EventBridge).
+    execution_name: str | None = None
+    wave_results: list[NodeResult] = Field(default_factory=list)
+    #: What a Catch put at ``$.failure``: ``{"Error": ..., "Cause": ...}``.
+    failure: dict[str, Any] | None = None
 
 
 def truncate(text: str, limit: int = MAX_INLINE_OUTPUT_CHARS) -> str:

@@ -1,0 +1,66 @@
+"""Every error leaves the API as JSON with a code and a message, and the status of its type."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orchestrator.errors import OrchestratorError
+
+logger = logging.getLogger("orchestrator.api")
+
+
+def _body(code: str, message: str, details: Any = None, run_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if run_id:
+        body["error"]["run_id"] = run_id
+        body["run_id"] = run_id
+    if details:
+        body["error"]["details"] = details
+    return body
+
+
+def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
+    problems = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        problems.append({"field": location or "body", "problem": str(error.get("msg", "invalid"))})
+    return problems
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = _problems(exc)
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+        return JSONResponse(status_code=422, content=_body("invalid_request", summary, problems))
+
+    @app.exception_handler(OrchestratorError)
+    async def _typed(request: Request, exc: OrchestratorError) -> JSONResponse:
+        details = dict(exc.details)
+        run_id = details.pop("run_id", None)
+        if exc.status_code >= 500:
+            logger.warning("request failed: %s %s (run %s)", exc.code, exc.message, run_id)
+        return JSONResponse(
+            status_code=exc.status_code, content=_body(exc.code, exc.message, details or None, run_id)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(status_code=exc.status_code, content=_body(code, str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            status_code=500,
+            content=_body("internal_error", "The server hit an unexpected error; it has been logged."),
+        )

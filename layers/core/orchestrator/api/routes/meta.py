@@ -1,0 +1,62 @@
+"""API information and health (configuration status without secrets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from orchestrator import __version__, services
+from orchestrator.api.deps import SettingsDep
+from orchestrator.api.schemas import ApiInfo, HealthReport
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/", response_model=ApiInfo)
+def root(request: Request) -> ApiInfo:
+    """What this API is and where its endpoints are."""
+    paths = sorted(
+        {f"{','.join(sorted(r.methods or []))} {r.path}" for r in request.app.routes if hasattr(r, "methods")}
+    )
+    return ApiInfo(name="serverless-agent-orchestrator", version=__version__, endpoints=paths)
+
+
+def _check_table(name: str) -> str:
+    try:
+        services.conversations()  # builds the shared DynamoDB resource
+        from orchestrator.memory._dynamodb import table
+
+        table(name, services.get_settings().aws_region).load()
+        return "ok"
+    except Exception as exc:  # health must report, never fail
+        return f"unreachable ({type(exc).__name__})"
+
+
+def _check_external_agent() -> str:
+    client = services.external_agent()
+    if client is None:
+        return "not configured"
+    report: Any = client.health()
+    return "ok" if getattr(report, "ok", bool(report)) else "unreachable"
+
+
+@router.get("/health", response_model=HealthReport)
+def health(settings: SettingsDep) -> HealthReport:
+    """Configuration status: provider, model and which backends are reachable (no secrets)."""
+    backends = {
+        "state_machine": "configured" if settings.chat_state_machine_arn else "not configured",
+        "dynamodb": _check_table(settings.conversations_table),
+        "external_agent": _check_external_agent(),
+    }
+    degraded = backends["dynamodb"] != "ok" or backends["state_machine"] != "configured"
+    return HealthReport(
+        status="degraded" if degraded else "ok",
+        environment=settings.environment,
+        provider=settings.llm_provider,
+        model=settings.llm_default_model,
+        embedding_provider=settings.embedding_provider,
+        external_agent_configured=bool(settings.external_agent_base_url),
+        datasource_configured=bool(settings.datasource_base_url),
+        backends=backends,
+    )

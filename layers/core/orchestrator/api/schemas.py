@@ -1,0 +1,74 @@
+"""Request and response bodies of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.state import Intent, NodeResult, NodeUsage, PlanStep, ToolCall, ToolResult
+
+#: Ids appear in DynamoDB keys and log lines: a conservative alphabet keeps both clean.
+ID_PATTERN = r"^[A-Za-z0-9_.:@\-]+$"
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    run_id: str | None = None
+    details: Any = None
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(description="The user's message.")
+    user_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
+    session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=ID_PATTERN)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class StepOutcome(BaseModel):
+    step: PlanStep
+    result: NodeResult | None = None
+
+
+class ChatResponse(BaseModel):
+    run_id: str
+    session_id: str
+    response: str
+    citations: list[str] = Field(default_factory=list)
+    intent: Intent | None = None
+    plan: list[StepOutcome] | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_results: list[ToolResult] = Field(default_factory=list)
+    usage: dict[str, NodeUsage] = Field(default_factory=dict)
+    cached: bool = False
+    provider: str | None = None
+    model: str | None = None
+
+
+class RunAccepted(BaseModel):
+    run_id: str
+    session_id: str
+    status: str = "RUNNING"
+    status_url: str
+
+
+class ApiInfo(BaseModel):
+    name: str
+    version: str
+    docs: str = "/docs"
+    openapi: str = "/openapi.json"
+    endpoints: list[str]
+
+
+class HealthReport(BaseModel):
+    status: str
+    environment: str
+    provider: str
+    model: str
+    embedding_provider: str
+    external_agent_configured: bool
+    datasource_configured: bool
+    backends: dict[str, str]

@@ -1,0 +1,140 @@
+"""The offline provider: a deterministic, clearly labelled stand-in used when no model is configured.
+
+It never pretends to be a model. Every reply starts with :data:`OFFLINE_MARKER`, then shows what
+the orchestrator gathered for the turn, quoted from the messages: the question, the first
+sentences of each retrieved passage with its ``[source id]``, tool results and earlier step
+results. It reads the headings :mod:`orchestrator.nodes.prompts` writes ("Context passages:",
+"Tool results:", "Plan step results:", "Results of earlier steps:") plus ``tool`` messages.
+It never asks for tools and ignores ``response_format`` (callers check ``is_real_model``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.pricing import estimate_tokens
+
+OFFLINE_MODEL = "offline-stand-in"
+OFFLINE_MARKER = (
+    "[offline provider] No model is configured, so this is a deterministic stand-in, not a model's answer."
+)
+
+_HEADINGS = {
+    "context passages": "context",
+    "tool results": "tools",
+    "plan step results": "steps",
+    "results of earlier steps": "steps",
+}
+_PASSAGE = re.compile(r"^\s*(?:[-*]\s+)?\[([^\]\n]{1,200})\]\s+(\S.*)$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_QUOTE_CHARS = 300
+_ITEM_CHARS = 400
+_MAX_ITEMS = 8
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def first_sentences(text: str, count: int = 2) -> str:
+    """The first ``count`` sentences of ``text``, capped in length."""
+    sentences = _SENTENCE_END.split(" ".join(text.split()))
+    return _clip(" ".join(sentences[:count]), _QUOTE_CHARS)
+
+
+def _sections(content: str) -> dict[str, list[str]]:
+    """Split a message into the question and the headed sections, one item per bullet."""
+    sections: dict[str, list[str]] = {"question": [], "context": [], "tools": [], "steps": []}
+    current = "question"
+    for line in content.splitlines():
+        heading = _HEADINGS.get(line.strip().rstrip(":").strip().lower())
+        if heading is not None and line.strip().endswith(":"):
+            current = heading
+            continue
+        items = sections[current]
+        if current == "question":
+            items.append(line)
+        elif line.startswith((" ", "\t")) and items and line.strip():
+            items[-1] += " " + line.strip()  # continuation of the previous bullet
+        elif line.strip():
+            items.append(line.strip())
+    return sections
+
+
+class OfflineLLMClient(LLMClient):
+    """Deterministic: the same messages always give the same reply. Costs nothing."""
+
+    provider = "offline"
+    default_model = OFFLINE_MODEL
+
+    @property
+    def is_real_model(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "OfflineLLMClient()"
+
+    def chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        response_format: dict[str, Any] | None = None,
+        model: str | None = None,
+    ) -> ChatResult:
+        text = self.compose(messages)
+        tokens_in = sum(estimate_tokens(m.content) for m in messages)
+        return ChatResult(
+            text=text,
+            usage=TokenUsage(tokens_in=tokens_in, tokens_out=estimate_tokens(text)),
+            model=model or OFFLINE_MODEL,
+            provider=self.provider,
+            latency_ms=0.0,
+            finish_reason="stop",
+        )
+
+    def list_models(self) -> list[ModelInfo]:
+        return [ModelInfo(id=OFFLINE_MODEL, provider=self.provider, owned_by="orchestrator")]
+
+    @staticmethod
+    def compose(messages: list[ChatMessage]) -> str:
+        """Build the transparent reply from the messages."""
+        question = ""
+        passages: dict[str, str] = {}
+        tools: list[str] = []
+        steps: list[str] = []
+        tool_names = {call.id: call.name for m in messages for call in m.tool_calls}
+        for message in messages:
+            if message.role == "tool":
+                name = tool_names.get(message.tool_call_id or "", "tool")
+                tools.append(f"{name}: {_clip(message.content, _ITEM_CHARS)}")
+                continue
+            if message.role not in ("system", "user"):
+                continue
+            sections = _sections(message.content)
+            for line in message.content.splitlines():
+                match = _PASSAGE.match(line)
+                if match and match.group(1) not in passages:
+                    passages[match.group(1)] = first_sentences(match.group(2))
+            tools += [_clip(item.removeprefix("- "), _ITEM_CHARS) for item in sections["tools"]]
+            steps += [_clip(item.removeprefix("- "), _ITEM_CHARS) for item in sections["steps"]]
+            if message.role == "user":
+                question = "\n".join(sections["question"]).strip() or question
+
+        parts = [OFFLINE_MARKER]
+        if question:
+            parts.append(f'You asked: "{_clip(question, 500)}"')
+        if passages:
+            quoted = [f"- [{source}] {text}" for source, text in list(passages.items())[:_MAX_ITEMS]]
+            parts.append("From the retrieved context:\n" + "\n".join(quoted))
+        if tools:
+            parts.append("From the tools:\n" + "\n".join(f"- {t}" for t in tools[:_MAX_ITEMS]))
+        if steps:
+            parts.append("From earlier steps:\n" + "\n".join(f"- {s}" for s in steps[:_MAX_ITEMS]))
+        if not (passages or tools or steps):
+            parts.append("No context passages, tool results or step results were provided for this turn.")
+        parts.append("Set LLM_PROVIDER to openai or bedrock (with a model) for a real answer.")
+        return "\n\n".join(parts)

@@ -1,0 +1,49 @@
+"""Shared DynamoDB plumbing: one lazily created resource per process, injectable for tests."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def _resource(region: str) -> Any:
+    import boto3
+
+    return boto3.resource("dynamodb", region_name=region)
+
+
+def table(name: str, region: str, resource: Any | None = None) -> Any:
+    return (resource or _resource(region)).Table(name)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (the local runtime and tests start a fresh moto between runs)."""
+    _resource.cache_clear()
+
+
+def expires_at(ttl_s: int) -> int:
+    return int(time.time()) + ttl_s
+
+
+def to_dynamo(value: Any) -> Any:
+    """DynamoDB rejects floats; store them as Decimal (recursively)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_dynamo(v) for v in value]
+    return value
+
+
+def from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    return value

@@ -1,0 +1,85 @@
+"""Conversation history per (user, session): one item per turn, newest read first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from orchestrator.memory._dynamodb import expires_at, from_dynamo, table, to_dynamo
+from orchestrator.state import utc_now
+
+#: Conversations are kept for 30 days unless configured otherwise.
+DEFAULT_TTL_S = 30 * 24 * 3600
+
+
+class Turn(BaseModel):
+    run_id: str
+    prompt: str
+    response: str
+    intent: str | None = None
+    created_at: str
+    ok: bool = True
+
+
+def _pk(user_id: str, session_id: str) -> str:
+    return f"{user_id}#{session_id}"
+
+
+class ConversationMemory:
+    def __init__(self, table_name: str, *, region: str, resource: Any | None = None) -> None:
+        self._table = table(table_name, region, resource)
+
+    def append(self, user_id: str, session_id: str, turn: Turn, ttl_s: int = DEFAULT_TTL_S) -> None:
+        item = {
+            "pk": _pk(user_id, session_id),
+            # The run id after the timestamp keeps two turns in the same millisecond apart.
+            "sk": f"{turn.created_at}#{turn.run_id}",
+            "user_id": user_id,
+            "session_id": session_id,
+            "expires_at": expires_at(ttl_s),
+            **turn.model_dump(),
+        }
+        self._table.put_item(Item=to_dynamo(item))
+
+    def recent(self, user_id: str, session_id: str, max_turns: int) -> list[Turn]:
+        """The last ``max_turns`` turns, oldest first (the order a prompt wants them in)."""
+        if max_turns <= 0:
+            return []
+        from boto3.dynamodb.conditions import Key
+
+        page = self._table.query(
+            KeyConditionExpression=Key("pk").eq(_pk(user_id, session_id)),
+            ScanIndexForward=False,
+            Limit=max_turns,
+        )
+        turns = [Turn.model_validate(from_dynamo(item)) for item in page.get("Items", [])]
+        return list(reversed(turns))
+
+    def clear(self, user_id: str, session_id: str) -> int:
+        """Delete a session's turns; returns how many were deleted."""
+        from boto3.dynamodb.conditions import Key
+
+        deleted = 0
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(_pk(user_id, session_id)),
+            "ProjectionExpression": "pk, sk",
+        }
+        with self._table.batch_writer() as batch:
+            while True:
+                page = self._table.query(**kwargs)
+                for item in page.get("Items", []):
+                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+                    deleted += 1
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return deleted
+
+    def count(self) -> int:
+        """Approximate item count (DynamoDB's own, refreshed about every six hours on AWS)."""
+        return int(self._table.item_count)
+
+
+def new_turn(run_id: str, prompt: str, response: str, intent: str | None, ok: bool = True) -> Turn:
+    return Turn(run_id=run_id, prompt=prompt, response=response, intent=intent, created_at=utc_now(), ok=ok)

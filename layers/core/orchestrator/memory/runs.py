@@ -1,0 +1,41 @@
+"""Run records: one item per run, written when the run ends (or fails), read by GET /v1/runs/{id}."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from orchestrator.memory._dynamodb import expires_at, from_dynamo, table, to_dynamo
+
+RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED"]
+DEFAULT_TTL_S = 30 * 24 * 3600
+
+
+class RunRecord(BaseModel):
+    run_id: str
+    status: RunStatus
+    user_id: str
+    session_id: str
+    started_at: str
+    finished_at: str | None = None
+    intent: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    plan: list[dict[str, Any]] = Field(default_factory=list)
+    results: list[dict[str, Any]] = Field(default_factory=list)
+    usage: dict[str, Any] = Field(default_factory=dict)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    cached: bool = False
+
+
+class RunStore:
+    def __init__(self, table_name: str, *, region: str, resource: Any | None = None) -> None:
+        self._table = table(table_name, region, resource)
+
+    def put(self, record: RunRecord, ttl_s: int = DEFAULT_TTL_S) -> None:
+        item = to_dynamo({**record.model_dump(mode="json"), "expires_at": expires_at(ttl_s)})
+        self._table.put_item(Item=item)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        item = self._table.get_item(Key={"run_id": run_id}).get("Item")
+        return RunRecord.model_validate(from_dynamo(item)) if item else None

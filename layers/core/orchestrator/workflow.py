@@ -1,0 +1,97 @@
+"""Runs the state machine: synchronously for chat (Express), asynchronously for runs (Standard)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from orchestrator.config import Settings
+from orchestrator.errors import ConfigurationError, NotFoundError, WorkflowTimeoutError
+from orchestrator.failures import error_from_failure
+from orchestrator.state import GraphState
+
+_DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class WorkflowRunner:
+    """Starts executions named by run id, so a run is found by the id the user was given."""
+
+    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+        self._settings = settings
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            # Express executions may run for minutes; the read timeout must outlast the run.
+            config = Config(
+                read_timeout=int(self._settings.workflow_timeout_s) + 10,
+                connect_timeout=5,
+                retries={"mode": "standard", "max_attempts": 3},
+            )
+            self._client = boto3.client("stepfunctions", region_name=self._settings.aws_region, config=config)
+        return self._client
+
+    def _arn(self, arn: str | None, name: str) -> str:
+        if not arn:
+            raise ConfigurationError(f"{name} is not configured; the API cannot start runs.")
+        return arn
+
+    def run_sync(self, state: GraphState) -> GraphState:
+        """Run the chat state machine to completion; a failed run raises its typed error."""
+        arn = self._arn(self._settings.chat_state_machine_arn, "CHAT_STATE_MACHINE_ARN")
+        payload = state.model_dump_json()
+        if self._settings.workflow_sync_mode == "sync":
+            result = self.client.start_sync_execution(stateMachineArn=arn, name=state.run_id, input=payload)
+        else:
+            execution_arn = self.client.start_execution(
+                stateMachineArn=arn, name=state.run_id, input=payload
+            )["executionArn"]
+            result = self._wait(execution_arn, state.run_id)
+        return self._result(result, state.run_id)
+
+    def start(self, state: GraphState) -> str:
+        """Start an asynchronous run on the Standard state machine; returns the execution ARN."""
+        arn = self._arn(self._settings.runs_state_machine_arn, "RUNS_STATE_MACHINE_ARN")
+        response = self.client.start_execution(
+            stateMachineArn=arn, name=state.run_id, input=state.model_dump_json()
+        )
+        return str(response["executionArn"])
+
+    def describe(self, run_id: str) -> dict[str, Any]:
+        """Status of an asynchronous run, by run id."""
+        arn = self._arn(self._settings.runs_state_machine_arn, "RUNS_STATE_MACHINE_ARN")
+        execution_arn = arn.replace(":stateMachine:", ":execution:") + f":{run_id}"
+        try:
+            result: dict[str, Any] = self.client.describe_execution(executionArn=execution_arn)
+        except self.client.exceptions.ExecutionDoesNotExist as exc:
+            raise NotFoundError(f"No run with id {run_id}.") from exc
+        return result
+
+    def _wait(self, execution_arn: str, run_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self._settings.workflow_timeout_s
+        delay = 0.002
+        while True:
+            result: dict[str, Any] = self.client.describe_execution(executionArn=execution_arn)
+            if result["status"] in _DONE:
+                return result
+            if time.monotonic() > deadline:
+                raise WorkflowTimeoutError(
+                    f"The run did not finish within {self._settings.workflow_timeout_s:.0f} s.",
+                    details={"run_id": run_id},
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
+
+    @staticmethod
+    def _result(result: dict[str, Any], run_id: str) -> GraphState:
+        status = result.get("status")
+        if status == "SUCCEEDED":
+            return GraphState.model_validate(json.loads(result.get("output") or "{}"))
+        if status == "TIMED_OUT":
+            raise WorkflowTimeoutError("The run timed out.", details={"run_id": run_id})
+        raise error_from_failure(result.get("error"), result.get("cause"), run_id)

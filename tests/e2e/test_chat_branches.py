@@ -1,0 +1,123 @@
+"""Given the local stack, when /v1/chat is called, then each intent branch of the real ASL runs."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from orchestrator import services
+from tests.e2e.conftest import chat
+from tests.support.fake_agent import FakeAgentServer
+
+
+def user() -> str:
+    return f"user-{uuid.uuid4().hex[:8]}"
+
+
+def test_chat_branch_answers_offline_and_says_so(client: TestClient) -> None:
+    response = chat(client, "Hi there! How are you doing this morning?", user())
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["name"] == "chat"
+    assert body["intent"]["method"] == "embedding"
+    assert body["provider"] == "offline"
+    assert "offline" in body["response"].lower()
+    assert len(body["run_id"]) == 32
+    assert body["cached"] is False
+    for node in ("memory_store", "intent_router", "llm_agent"):
+        assert body["usage"][node]["latency_ms"] >= 0, node
+    assert body["usage"]["llm_agent"]["tokens_in"] > 0
+
+
+def test_rag_branch_retrieves_and_cites_the_users_document(client: TestClient) -> None:
+    owner = user()
+    from orchestrator.grounding import get_retriever  # the same store the grounding node reads
+
+    store = get_retriever(services.get_settings()).store
+    store.ingest(
+        owner,
+        "Refund policy",
+        "Annual plans can be refunded pro rata within 30 days of renewal. Monthly plans are not refundable.",
+        doc_id="refund-policy",
+    )
+
+    response = chat(client, "According to my documents, what does the refund policy say about annual plans?", owner)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["name"] == "rag"
+    assert any(c.startswith("refund-policy") for c in body["citations"]), body
+    assert "grounding" in body["usage"]
+    assert "pro rata" in body["response"]
+
+
+def test_tool_branch_runs_the_calculator_through_the_map_state(client: TestClient) -> None:
+    response = chat(client, "Calculate 17 * (3 + 4) for me", user())
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["name"] == "tool"
+    results = body["tool_results"]
+    assert [r["name"] for r in results] == ["calculator"]
+    assert results[0]["ok"] is True
+    assert "119" in str(results[0]["output"])
+    assert "119" in body["response"]
+
+
+def test_external_agent_branch_calls_the_agent_over_http(client: TestClient, fake_agent: FakeAgentServer) -> None:
+    before = len(fake_agent.requests)
+
+    response = chat(client, "What was our customer churn rate last quarter, by cohort?", user())
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["name"] == "external_agent"
+    assert len(fake_agent.requests) == before + 1
+    sent = fake_agent.requests[-1]
+    assert sent["json"]["run_id"] == body["run_id"]
+    assert body["response"] == fake_agent.reply_text
+
+
+def test_planning_branch_runs_every_step_and_synthesises(client: TestClient) -> None:
+    prompt = "First calculate 12 * 12, then write a short haiku that mentions the result."
+
+    response = chat(client, prompt, user())
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["name"] == "planning"
+    plan = body["plan"]
+    assert len(plan) >= 2
+    assert all(item["result"] is not None for item in plan), plan
+    assert plan[0]["step"]["node"] == "tool_executor"
+    assert "144" in plan[0]["result"]["output"]
+    assert plan[1]["step"]["depends_on"] == [plan[0]["step"]["id"]]
+    assert "planner" in body["usage"]
+
+
+def test_second_identical_question_is_served_from_cache(client: TestClient) -> None:
+    who = user()
+    first = chat(client, "Explain the difference between TCP and UDP.", who)
+    second = chat(client, "explain the difference between TCP and UDP.", who)
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["cached"] is False
+    assert second.json()["cached"] is True
+    assert second.json()["response"] == first.json()["response"]
+    assert "intent_router" not in second.json()["usage"]
+
+
+def test_turns_are_remembered_in_the_session(client: TestClient) -> None:
+    who = user()
+    first = chat(client, "Hello, my name is Ada.", who, session_id="s-memory")
+    chat(client, "Tell me a fun fact about octopuses.", who, session_id="s-memory")
+
+    turns = services.conversations().recent(who, "s-memory", 10)
+
+    assert [t.prompt for t in turns] == ["Hello, my name is Ada.", "Tell me a fun fact about octopuses."]
+    assert turns[0].run_id == first.json()["run_id"]
+    record = client.get(f"/v1/runs/{first.json()['run_id']}")
+    assert record.status_code == 200
+    assert record.json()["status"] == "SUCCEEDED"
