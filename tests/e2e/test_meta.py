@@ -23,3 +23,45 @@ def test_root_lists_the_endpoints(client: TestClient) -> None:
     assert "POST /v1/chat" in body["endpoints"]
     assert "GET /health" in body["endpoints"]
     assert body["docs"] == "/docs"
+
+
+def test_db_status_sees_every_table(client: TestClient) -> None:
+    body = client.get("/v1/db/status").json()
+
+    assert body["status"] == "ok"
+    assert set(body["tables"]) == {"conversations", "cache", "runs", "tools", "documents"}
+
+
+def test_documents_are_ingested_counted_and_memory_cleared(client: TestClient) -> None:
+    created = client.post(
+        "/v1/documents",
+        json={"user_id": "doc-owner", "title": "Handbook", "text": "Laptops are replaced every three years."},
+    )
+    stats = client.get("/v1/memory/stats", params={"user_id": "doc-owner", "session_id": "s-x"}).json()
+    client.post("/v1/chat", json={"prompt": "Hello there!", "user_id": "doc-owner", "session_id": "s-x"})
+    cleared = client.post("/v1/memory/clear", json={"user_id": "doc-owner", "session_id": "s-x"}).json()
+    oversized = client.post("/v1/documents", json={"user_id": "doc-owner", "title": "t", "text": ""})
+
+    assert created.status_code == 201, created.text
+    assert created.json()["chunks"] >= 1
+    assert stats["documents"]["documents"] >= 1
+    assert cleared["turns_deleted"] == 1
+    assert oversized.status_code == 422
+
+
+def test_openai_compatible_completion_runs_the_graph(client: TestClient) -> None:
+    response = client.post(
+        "/v1/chat/completions",
+        json={"model": "orchestrator", "user": "sdk-user", "messages": [{"role": "user", "content": "Hi! Who are you?"}]},
+    )
+    streaming = client.post(
+        "/v1/chat/completions", json={"stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["object"] == "chat.completion"
+    assert body["choices"][0]["message"]["content"].startswith("[offline provider]")
+    assert len(body["orchestrator"]["run_id"]) == 32
+    assert streaming.status_code == 422
+    assert client.get("/v1/models").json()["data"][0]["id"] == "orchestrator"

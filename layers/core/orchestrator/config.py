@@ -9,14 +9,16 @@ use (see :mod:`orchestrator.secrets`). Locally the same SSM path exists in moto,
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -42,7 +44,9 @@ class SsmSettingsSource(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     """Every number and address a user may want to change, with its default."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_file_encoding="utf-8", env_ignore_empty=True
+    )
 
     environment: str = "local"
     aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
@@ -79,6 +83,8 @@ class Settings(BaseSettings):
 
     # Routing and planning
     routes_config_path: str | None = None
+    #: SSM parameter holding the routes JSON; used when ROUTES_CONFIG_PATH is not set.
+    routes_ssm_parameter: str | None = None
     router_llm_threshold: float = Field(default=0.45, ge=0, le=1)
     planner_max_steps: int = Field(default=6, ge=2, le=20)
 
@@ -86,7 +92,7 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(default=8000, gt=0)
     max_metadata_bytes: int = Field(default=4096, gt=0)
     max_user_id_chars: int = Field(default=128, gt=0)
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     auth_enabled: bool = False
     api_keys: SecretStr | None = None
 
@@ -111,11 +117,29 @@ class Settings(BaseSettings):
     external_agent_auth_token: SecretStr | None = None
     external_agent_token_secret_id: str | None = None
     external_agent_timeout_s: float = Field(default=30.0, gt=0)
+    external_agent_max_retries: int = Field(default=2, ge=0, le=10)
+    #: One agent call, retries included, ends within this; kept under the node Lambda's 30 s timeout.
+    external_agent_retry_budget_s: float = Field(default=25.0, gt=0)
     datasource_base_url: str | None = None
     datasource_auth_token: SecretStr | None = None
+    datasource_timeout_s: float = Field(default=5.0, gt=0)
+    datasource_max_retries: int = Field(default=2, ge=0, le=10)
+    datasource_retry_budget_s: float = Field(default=12.0, gt=0)
+    #: First backoff wait of the agent and data source clients (full jitter, doubling).
+    http_backoff_base_s: float = Field(default=0.2, gt=0)
     vector_db_url: str | None = None
     vector_db_api_key: SecretStr | None = None
     grounding_top_k: int = Field(default=4, ge=1, le=50)
+    #: Cosine similarity below which a stored chunk is not returned. With the embedded model and
+    #: 500-character chunks, unrelated questions score under 0.12 and answering chunks over 0.22.
+    grounding_min_score: float = Field(default=0.15, ge=-1, le=1)
+    #: Longest passage kept in the state (Step Functions caps a payload at 256 KiB).
+    grounding_passage_max_chars: int = Field(default=2_000, ge=100)
+    #: Static embeddings average their words, so long chunks dilute a fact: 500 keeps it findable.
+    documents_chunk_chars: int = Field(default=500, ge=100)
+    documents_chunk_overlap: int = Field(default=100, ge=0)
+    documents_max_chars: int = Field(default=200_000, gt=0)
+    documents_max_chunks: int = Field(default=400, gt=0)
 
     # Tools
     tools_config_path: str | None = None
@@ -123,12 +147,26 @@ class Settings(BaseSettings):
     code_exec_timeout_s: float = Field(default=5.0, gt=0)
     code_exec_memory_mb: int = Field(default=256, gt=16)
     http_tool_max_bytes: int = Field(default=200_000, gt=0)
+    #: Output a sandboxed program may write (stdout and stderr each); the kernel enforces it.
+    code_exec_max_output_bytes: int = Field(default=65_536, gt=0)
+    #: Hosts (names or IPs, comma-separated) the URL tools may reach even though they resolve to
+    #: private or loopback addresses: local test servers and sanctioned internal APIs. Empty on AWS.
+    #: Cloud metadata addresses stay blocked regardless.
+    http_tool_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "http_tool_allowed_hosts", mode="before")
     @classmethod
-    def _split_csv(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip().startswith("["):
-            return [item.strip() for item in value.split(",") if item.strip()]
+    def _split_list(cls, value: Any, info: ValidationInfo) -> Any:
+        """Lists come from the environment as CSV (``a,b``) or JSON (``["a", "b"]``)."""
+        if isinstance(value, str):
+            text = value.strip()
+            items = (
+                json.loads(text)
+                if text.startswith("[")
+                else [i.strip() for i in text.split(",") if i.strip()]
+            )
+            # Host names are case-insensitive; origins are compared as sent by browsers.
+            return [i.lower() for i in items] if info.field_name == "http_tool_allowed_hosts" else items
         return value
 
     @classmethod

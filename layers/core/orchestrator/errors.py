@@ -71,6 +71,14 @@ class ExternalAgentUnavailableError(TransientError):
     code = "external_agent_unavailable"
 
 
+class DatasourceError(UpstreamError):
+    code = "datasource_error"
+
+
+class DatasourceUnavailableError(TransientError):
+    code = "datasource_unavailable"
+
+
 class ToolNotFoundError(NotFoundError):
     code = "tool_not_found"
 
@@ -127,6 +135,8 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         ModelResponseError,
         ExternalAgentError,
         ExternalAgentUnavailableError,
+        DatasourceError,
+        DatasourceUnavailableError,
         ToolNotFoundError,
         ToolInputError,
         ToolExecutionError,

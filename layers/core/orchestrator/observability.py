@@ -20,7 +20,8 @@ def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
 
     logger = Logger(service=node)
     tracer = Tracer(service=node)
-    metrics = Metrics()
+    # The service dimension names the node on every metric (one Lambda, one node).
+    metrics = Metrics(service=node)
 
     @metrics.log_metrics(capture_cold_start_metric=True)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -30,7 +31,6 @@ def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
         logger.append_keys(
             node=node, action=event.get("action"), run_id=event.get("run_id") or state.get("run_id")
         )
-        metrics.add_dimension(name="node", value=node)
         metrics.add_metric(name="NodeInvocations", unit=MetricUnit.Count, value=1)
         try:
             return handle(event)

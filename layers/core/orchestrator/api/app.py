@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from orchestrator import __version__
 from orchestrator.api.errors import install_error_handlers
-from orchestrator.api.routes import chat, meta
+from orchestrator.api.routes import chat, documents, llm, memory, meta, openai_compat, tools
 from orchestrator.config import Settings, get_settings
 from orchestrator.workflow import WorkflowRunner
 
@@ -51,4 +51,9 @@ def create_app(settings: Settings | None = None, runner: WorkflowRunner | None =
         )
     app.include_router(meta.router)
     app.include_router(chat.router)
+    app.include_router(llm.router)
+    app.include_router(tools.router)
+    app.include_router(documents.router)
+    app.include_router(memory.router)
+    app.include_router(openai_compat.router)
     return app

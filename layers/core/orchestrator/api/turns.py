@@ -15,17 +15,17 @@ def new_state(request: ChatRequest, settings: Settings) -> GraphState:
     """Validate what a schema cannot (configurable caps) and build the state the run starts from."""
     prompt = request.prompt.strip()
     if not prompt:
-        raise ValidationError("prompt: must not be empty", details=[{"field": "prompt", "problem": "empty"}])
+        raise ValidationError("prompt: must not be empty", details={"field": "prompt", "problem": "empty"})
     if len(prompt) > settings.max_prompt_chars:
         raise ValidationError(
             f"prompt: {len(prompt)} characters is over the limit of {settings.max_prompt_chars}",
-            details=[{"field": "prompt", "problem": "too long", "limit": settings.max_prompt_chars}],
+            details={"field": "prompt", "problem": "too long", "limit": settings.max_prompt_chars},
         )
     metadata_size = len(json.dumps(request.metadata, default=str).encode())
     if metadata_size > settings.max_metadata_bytes:
         raise ValidationError(
             f"metadata: {metadata_size} bytes is over the limit of {settings.max_metadata_bytes}",
-            details=[{"field": "metadata", "problem": "too large", "limit": settings.max_metadata_bytes}],
+            details={"field": "metadata", "problem": "too large", "limit": settings.max_metadata_bytes},
         )
     return GraphState(
         user_id=request.user_id,

@@ -1,6 +1,6 @@
 """`make run`: the whole application on this machine — moto for AWS, the real ASL and handlers.
 
-    python -m orchestrator.local.server [--port 8000] [--host 127.0.0.1]
+python -m orchestrator.local.server [--port 8000] [--host 127.0.0.1]
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def main() -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args()
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
+    )
 
     import uvicorn
 

@@ -16,18 +16,17 @@ router = APIRouter(tags=["meta"])
 @router.get("/", response_model=ApiInfo)
 def root(request: Request) -> ApiInfo:
     """What this API is and where its endpoints are."""
-    paths = sorted(
-        {f"{','.join(sorted(r.methods or []))} {r.path}" for r in request.app.routes if hasattr(r, "methods")}
-    )
+    # The OpenAPI document is the one list of routes FastAPI keeps for included routers too.
+    schema = request.app.openapi()
+    paths = sorted(f"{method.upper()} {path}" for path, ops in schema["paths"].items() for method in ops)
     return ApiInfo(name="serverless-agent-orchestrator", version=__version__, endpoints=paths)
 
 
-def _check_table(name: str) -> str:
-    try:
-        services.conversations()  # builds the shared DynamoDB resource
-        from orchestrator.memory._dynamodb import table
+def _check_table(name: str, region: str) -> str:
+    from orchestrator.memory._dynamodb import table
 
-        table(name, services.get_settings().aws_region).load()
+    try:
+        table(name, region).load()
         return "ok"
     except Exception as exc:  # health must report, never fail
         return f"unreachable ({type(exc).__name__})"
@@ -46,7 +45,7 @@ def health(settings: SettingsDep) -> HealthReport:
     """Configuration status: provider, model and which backends are reachable (no secrets)."""
     backends = {
         "state_machine": "configured" if settings.chat_state_machine_arn else "not configured",
-        "dynamodb": _check_table(settings.conversations_table),
+        "dynamodb": _check_table(settings.conversations_table, settings.aws_region),
         "external_agent": _check_external_agent(),
     }
     degraded = backends["dynamodb"] != "ok" or backends["state_machine"] != "configured"

@@ -37,7 +37,9 @@ _clients: dict[str, LLMClient] = {}
 
 def _fingerprint(settings: Settings) -> str:
     """The settings a client is built from; the key enters only as a hash."""
-    fields = settings.model_dump(include={name for name in type(settings).model_fields if name.startswith("llm_")})
+    fields = settings.model_dump(
+        include={name for name in type(settings).model_fields if name.startswith("llm_")}
+    )
     fields["aws_region"] = settings.aws_region
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
     fields["llm_api_key"] = hashlib.sha256(key.encode()).hexdigest()

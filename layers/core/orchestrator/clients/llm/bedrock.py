@@ -14,7 +14,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
-from orchestrator.clients.llm.retry import RetryableFailure, RetryPolicy, call_with_fallback, call_with_retries
+from orchestrator.clients.llm.retry import (
+    RetryableFailure,
+    RetryPolicy,
+    call_with_fallback,
+    call_with_retries,
+)
 from orchestrator.errors import ModelResponseError
 from orchestrator.state import ToolCall
 
@@ -64,9 +69,7 @@ def translate_boto_error(error: Exception, *, provider: str) -> Exception:
         )
     if isinstance(error, ConnectionError | HTTPClientError):
         return RetryableFailure(f"{type(error).__name__} talking to Bedrock")
-    return ModelResponseError(
-        f"Bedrock call failed: {type(error).__name__}", details={"provider": provider}
-    )
+    return ModelResponseError(f"Bedrock call failed: {type(error).__name__}", details={"provider": provider})
 
 
 def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
@@ -79,7 +82,9 @@ def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, An
         messages.append({"role": role, "content": blocks})
 
 
-def to_converse(messages: list[ChatMessage], *, with_tools: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def to_converse(
+    messages: list[ChatMessage], *, with_tools: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(system blocks, messages) for Converse.
 
     Without a toolConfig, Converse rejects toolUse/toolResult blocks, so when no tools are
@@ -88,7 +93,7 @@ def to_converse(messages: list[ChatMessage], *, with_tools: bool) -> tuple[list[
     system: list[dict[str, Any]] = []
     out: list[dict[str, Any]] = []
     for message in messages:
-        text_block = [{"text": message.content}] if message.content.strip() else []
+        text_block: list[dict[str, Any]] = [{"text": message.content}] if message.content.strip() else []
         if message.role == "system":
             system.extend(text_block)
         elif message.role == "user":
@@ -97,7 +102,9 @@ def to_converse(messages: list[ChatMessage], *, with_tools: bool) -> tuple[list[
             blocks = list(text_block)
             for call in message.tool_calls:
                 if with_tools:
-                    blocks.append({"toolUse": {"toolUseId": call.id, "name": call.name, "input": call.arguments}})
+                    blocks.append(
+                        {"toolUse": {"toolUseId": call.id, "name": call.name, "input": call.arguments}}
+                    )
                 else:
                     blocks.append({"text": f"[called tool {call.name} with {json.dumps(call.arguments)}]"})
             _append(out, "assistant", blocks)
@@ -105,7 +112,9 @@ def to_converse(messages: list[ChatMessage], *, with_tools: bool) -> tuple[list[
             result = {"toolUseId": message.tool_call_id or "", "content": [{"text": message.content or "{}"}]}
             _append(out, "user", [{"toolResult": result}])
         else:
-            _append(out, "user", [{"text": f"[result of tool call {message.tool_call_id}: {message.content}]"}])
+            _append(
+                out, "user", [{"text": f"[result of tool call {message.tool_call_id}: {message.content}]"}]
+            )
     if out and out[0]["role"] != "user":
         out.insert(0, {"role": "user", "content": [{"text": "(earlier conversation follows)"}]})
     return system, out
@@ -115,7 +124,9 @@ def parse_converse(response: dict[str, Any], *, model: str, provider: str) -> Ch
     try:
         blocks = response["output"]["message"]["content"]
     except (KeyError, TypeError):
-        raise ModelResponseError("Bedrock returned a reply without a message", details={"model": model}) from None
+        raise ModelResponseError(
+            "Bedrock returned a reply without a message", details={"model": model}
+        ) from None
     texts: list[str] = []
     calls: list[ToolCall] = []
     for block in blocks:
@@ -131,7 +142,9 @@ def parse_converse(response: dict[str, Any], *, model: str, provider: str) -> Ch
     return ChatResult(
         text="".join(texts),
         tool_calls=calls,
-        usage=TokenUsage(tokens_in=int(usage.get("inputTokens", 0)), tokens_out=int(usage.get("outputTokens", 0))),
+        usage=TokenUsage(
+            tokens_in=int(usage.get("inputTokens", 0)), tokens_out=int(usage.get("outputTokens", 0))
+        ),
         model=model,
         provider=provider,
         finish_reason=response.get("stopReason"),
@@ -215,7 +228,10 @@ class BedrockClient(LLMClient):
         if response_format:
             # Converse has no portable structured-output switch; an instruction works on every family.
             schema = json.dumps(response_format.get("json_schema", {}).get("schema", response_format))
-            system.append({"text": f"Reply with one JSON value that follows this JSON schema, and nothing else: {schema}"})
+            instruction = (
+                f"Reply with one JSON value that follows this JSON schema, and nothing else: {schema}"
+            )
+            system.append({"text": instruction})
         request: dict[str, Any] = {
             "messages": converse_messages,
             "inferenceConfig": {"maxTokens": self.max_tokens, "temperature": self.temperature},
@@ -225,7 +241,13 @@ class BedrockClient(LLMClient):
         if tools:
             request["toolConfig"] = {
                 "tools": [
-                    {"toolSpec": {"name": t.name, "description": t.description, "inputSchema": {"json": t.parameters}}}
+                    {
+                        "toolSpec": {
+                            "name": t.name,
+                            "description": t.description,
+                            "inputSchema": {"json": t.parameters},
+                        }
+                    }
                     for t in tools
                 ]
             }
@@ -263,4 +285,6 @@ class BedrockClient(LLMClient):
                 if "TEXT" in summary.get("outputModalities", ["TEXT"])
             ]
 
-        return call_with_retries(attempt, policy=self.retry_policy, provider=self.provider, model=self.default_model)
+        return call_with_retries(
+            attempt, policy=self.retry_policy, provider=self.provider, model=self.default_model
+        )

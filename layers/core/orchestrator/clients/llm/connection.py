@@ -23,7 +23,9 @@ class ConnectionReport(BaseModel):
     error: str | None = None
 
 
-def test_connection(client: LLMClient, *, model: str | None = None, prompt: str = TEST_PROMPT) -> ConnectionReport:
+def test_connection(
+    client: LLMClient, *, model: str | None = None, prompt: str = TEST_PROMPT
+) -> ConnectionReport:
     """Send a tiny prompt and report reachability, latency and the reply, or why it failed."""
     started = time.perf_counter()
     provider = getattr(client, "provider", type(client).__name__)

@@ -115,7 +115,10 @@ class OfflineLLMClient(LLMClient):
             if message.role not in ("system", "user"):
                 continue
             sections = _sections(message.content)
-            for line in message.content.splitlines():
+            # In a user message only the context section holds passages: a question may itself
+            # start with a bracket ("[urgent] ...").
+            lines = message.content.splitlines() if message.role == "system" else sections["context"]
+            for line in lines:
                 match = _PASSAGE.match(line)
                 if match and match.group(1) not in passages:
                     passages[match.group(1)] = first_sentences(match.group(2))

@@ -100,7 +100,9 @@ def parse_completion(body: Any, *, model: str, provider: str, prompt_chars: int)
         if not name:
             raise ModelResponseError("The model asked for a tool call without a tool name")
         call_id = str(raw.get("id") or f"call_{index}")
-        calls.append(ToolCall(id=call_id, name=name, arguments=_parse_arguments(function.get("arguments"), name)))
+        calls.append(
+            ToolCall(id=call_id, name=name, arguments=_parse_arguments(function.get("arguments"), name))
+        )
     usage = body.get("usage") or {}
     tokens_in = usage.get("prompt_tokens")
     tokens_out = usage.get("completion_tokens")

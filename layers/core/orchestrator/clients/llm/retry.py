@@ -10,6 +10,7 @@ so tests never wait for real.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -46,7 +47,7 @@ class RetryPolicy:
     retry_after_max_s: float = 20.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
-    random: Callable[[], float] = field(default=random.random, repr=False)
+    rand: Callable[[], float] = field(default=random.random, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
@@ -63,7 +64,7 @@ class RetryPolicy:
         if retry_after_s is not None:
             return min(max(retry_after_s, 0.0), self.retry_after_max_s)
         ceiling = min(self.backoff_max_s, self.backoff_base_s * (2**retry_number))
-        return self.random() * ceiling
+        return float(self.rand() * ceiling)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -72,9 +73,11 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return None
     text = value.strip()
     try:
-        return max(float(text), 0.0)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):

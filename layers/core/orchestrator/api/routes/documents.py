@@ -1,0 +1,37 @@
+"""Documents for retrieval: ingest into the user's knowledge base."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator import services
+from orchestrator.api.schemas import ID_PATTERN, ErrorBody
+from orchestrator.grounding.store import IngestResult
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(
+        min_length=1, max_length=128, pattern=ID_PATTERN, description="Owner of the document."
+    )
+    title: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, description="Plain text; size capped by DOCUMENTS_MAX_CHARS.")
+    doc_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=ID_PATTERN)
+    source: str | None = Field(default=None, max_length=2000)
+
+
+@router.post(
+    "",
+    response_model=IngestResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"model": ErrorBody}},
+)
+def ingest_document(body: DocumentIn) -> IngestResult:
+    """Chunk, embed and store a document for the user's `rag` questions."""
+    # "shared" documents are readable by every user: they are loaded by operators, not over the API.
+    store = services.retriever().store
+    return store.ingest(body.user_id, body.title, body.text, doc_id=body.doc_id, source=body.source)

@@ -1,0 +1,82 @@
+"""Embedding providers behind one interface, chosen by ``EMBEDDING_PROVIDER``.
+
+``embedded`` (default): WordLlama, in-process, no network. ``openai``: ``{LLM_BASE_URL}/embeddings``
+with the model API key. ``bedrock``: Titan text embeddings. Every provider returns unit vectors.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from orchestrator.clients.embeddings.base import Embedder
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from orchestrator.config import Settings
+
+__all__ = ["Embedder", "get_embedder", "reset_embedders", "unit_normalise"]
+
+#: The embedded default's model name; remote providers then use their own default model.
+EMBEDDED_DEFAULT_MODEL = "l2_supercat_256"
+OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
+TITAN_DEFAULT_MODEL = "amazon.titan-embed-text-v2:0"
+
+_lock = threading.Lock()
+_embedders: dict[tuple[object, ...], Embedder] = {}
+
+
+def unit_normalise(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Rows scaled to length 1 (zero rows stay zero), so a dot product is cosine similarity."""
+    import numpy as np
+
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    normalised: npt.NDArray[np.float32] = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return normalised
+
+
+def _build(settings: Settings) -> Embedder:
+    model = settings.embedding_model
+    if settings.embedding_provider == "openai":
+        from orchestrator.clients.embeddings.openai import OpenAIEmbedder
+
+        return OpenAIEmbedder.from_settings(
+            settings, model=OPENAI_DEFAULT_MODEL if model == EMBEDDED_DEFAULT_MODEL else model
+        )
+    if settings.embedding_provider == "bedrock":
+        from orchestrator.clients.embeddings.bedrock import TitanEmbedder
+
+        return TitanEmbedder.from_settings(
+            settings, model=TITAN_DEFAULT_MODEL if model == EMBEDDED_DEFAULT_MODEL else model
+        )
+    from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
+
+    config, _, dim = model.rpartition("_")
+    if not config or not dim.isdigit():
+        return EmbeddedEmbedder()
+    return EmbeddedEmbedder(config=config, dim=int(dim))
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """The configured embedder, built once per process per distinct configuration."""
+    key = (
+        settings.embedding_provider,
+        settings.embedding_model,
+        settings.embedding_dimensions,
+        settings.llm_base_url,
+        settings.aws_region,
+    )
+    embedder = _embedders.get(key)
+    if embedder is None:
+        with _lock:
+            embedder = _embedders.get(key)
+            if embedder is None:
+                embedder = _embedders[key] = _build(settings)
+    return embedder
+
+
+def reset_embedders() -> None:
+    with _lock:
+        _embedders.clear()

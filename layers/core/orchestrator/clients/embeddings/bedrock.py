@@ -1,0 +1,108 @@
+"""Amazon Titan text embeddings through Bedrock ``InvokeModel`` (one text per request)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.clients.embeddings.base import Embedder
+from orchestrator.clients.llm.bedrock import boto_config, translate_boto_error
+from orchestrator.clients.llm.retry import RetryPolicy, call_with_retries
+from orchestrator.errors import ModelResponseError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+
+    from orchestrator.config import Settings
+
+#: Titan v2's default size; it also accepts 256 and 512.
+TITAN_DEFAULT_DIMENSIONS = 1024
+
+
+class TitanEmbedder(Embedder):
+    provider = "bedrock"
+
+    def __init__(
+        self,
+        *,
+        model: str = "amazon.titan-embed-text-v2:0",
+        region: str = "us-east-1",
+        dimensions: int | None = None,
+        runtime_client: BedrockRuntimeClient | None = None,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.name = f"bedrock:{model}"
+        self.model = model
+        self.region = region
+        self.dimensions = dimensions
+        self.dim = dimensions or TITAN_DEFAULT_DIMENSIONS
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._runtime = runtime_client
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, model: str) -> TitanEmbedder:
+        return cls(
+            model=model,
+            region=settings.aws_region,
+            dimensions=settings.embedding_dimensions,
+            connect_timeout_s=settings.llm_connect_timeout_s,
+            read_timeout_s=settings.llm_read_timeout_s,
+            retry_policy=RetryPolicy.from_settings(settings),
+        )
+
+    def __repr__(self) -> str:
+        return f"TitanEmbedder(region={self.region!r}, model={self.model!r})"
+
+    def runtime(self) -> BedrockRuntimeClient:
+        if self._runtime is None:
+            with self._lock:
+                if self._runtime is None:
+                    import boto3
+
+                    config = boto_config(self.connect_timeout_s, self.read_timeout_s)
+                    self._runtime = boto3.client("bedrock-runtime", region_name=self.region, config=config)
+        return self._runtime
+
+    def _one(self, text: str) -> list[float]:
+        request: dict[str, Any] = {"inputText": text, "normalize": True}
+        if self.dimensions:
+            request["dimensions"] = self.dimensions
+
+        def attempt(_remaining_s: float) -> Any:
+            try:
+                response = self.runtime().invoke_model(
+                    modelId=self.model,
+                    body=json.dumps(request),
+                    contentType="application/json",
+                    accept="application/json",
+                )
+                return json.loads(response["body"].read())
+            except ValueError:
+                raise ModelResponseError("Titan returned a body that is not JSON") from None
+            except Exception as error:
+                raise translate_boto_error(error, provider=self.provider) from None
+
+        body = call_with_retries(attempt, policy=self.retry_policy, provider=self.provider, model=self.model)
+        embedding = body.get("embedding") if isinstance(body, dict) else None
+        if not isinstance(embedding, list) or not embedding:
+            raise ModelResponseError("Titan returned no embedding")
+        return [float(x) for x in embedding]
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        from orchestrator.clients.embeddings import unit_normalise
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = unit_normalise(np.asarray([self._one(text) for text in texts], dtype=np.float32))
+        self.dim = int(vectors.shape[1])
+        return vectors

@@ -1,0 +1,119 @@
+"""Embeddings from an OpenAI-compatible ``/embeddings`` endpoint (OpenAI, vLLM, Ollama, LiteLLM)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.clients.embeddings.base import Embedder
+from orchestrator.clients.llm.http import build_http_client, request_json
+from orchestrator.clients.llm.openai import DEFAULT_BASE_URL
+from orchestrator.clients.llm.retry import RetryPolicy, call_with_retries
+from orchestrator.errors import ModelResponseError
+
+if TYPE_CHECKING:
+    import httpx
+    import numpy as np
+    import numpy.typing as npt
+
+    from orchestrator.config import Settings
+
+#: Inputs per request; large enough for batching, small enough for every server's limit.
+BATCH_SIZE = 128
+
+
+class OpenAIEmbedder(Embedder):
+    provider = "openai"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: Callable[[], str | None] | str | None = None,
+        dimensions: int | None = None,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self.name = f"openai:{model}"
+        self.model = model
+        #: Unknown until the first reply when the server picks the size (0 until then).
+        self.dim = dimensions or 0
+        self.dimensions = dimensions
+        self.base_url = base_url.rstrip("/")
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._api_key: Callable[[], str | None] = api_key if callable(api_key) else (lambda: api_key)
+        self._http = http_client
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, model: str) -> OpenAIEmbedder:
+        from orchestrator.secrets import get_llm_api_key
+
+        return cls(
+            model=model,
+            base_url=settings.llm_base_url or DEFAULT_BASE_URL,
+            api_key=lambda: get_llm_api_key(settings),
+            dimensions=settings.embedding_dimensions,
+            connect_timeout_s=settings.llm_connect_timeout_s,
+            read_timeout_s=settings.llm_read_timeout_s,
+            retry_policy=RetryPolicy.from_settings(settings),
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAIEmbedder(base_url={self.base_url!r}, model={self.model!r})"
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            with self._lock:
+                if self._http is None:
+                    self._http = build_http_client(self.connect_timeout_s, self.read_timeout_s)
+        return self._http
+
+    def _batch(self, texts: list[str]) -> list[list[float]]:
+        payload: dict[str, Any] = {"model": self.model, "input": texts}
+        if self.dimensions:
+            payload["dimensions"] = self.dimensions
+
+        def attempt(remaining_s: float) -> Any:
+            return request_json(
+                self._client(),
+                "POST",
+                f"{self.base_url}/embeddings",
+                api_key=self._api_key,
+                connect_timeout_s=self.connect_timeout_s,
+                read_timeout_s=min(self.read_timeout_s, remaining_s),
+                provider=self.provider,
+                body=payload,
+            )
+
+        body = call_with_retries(attempt, policy=self.retry_policy, provider=self.provider, model=self.model)
+        try:
+            rows = sorted(body["data"], key=lambda row: row.get("index", 0))
+            vectors = [[float(x) for x in row["embedding"]] for row in rows]
+        except (KeyError, TypeError, ValueError):
+            raise ModelResponseError("The embeddings endpoint returned an unexpected body") from None
+        if len(vectors) != len(texts):
+            raise ModelResponseError(
+                f"The embeddings endpoint returned {len(vectors)} vectors for {len(texts)} texts"
+            )
+        return vectors
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        from orchestrator.clients.embeddings import unit_normalise
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), BATCH_SIZE):
+            rows += self._batch(texts[start : start + BATCH_SIZE])
+        vectors = unit_normalise(np.asarray(rows, dtype=np.float32))
+        self.dim = int(vectors.shape[1])
+        return vectors

@@ -1,0 +1,29 @@
+"""Grounding: document ingestion (chunk, embed, store in DynamoDB) and retrieval with citations.
+
+Importing this package is cheap: numpy, boto3 and httpx load on first use.
+"""
+
+from __future__ import annotations
+
+from orchestrator.grounding.chunking import chunk_text
+from orchestrator.grounding.retriever import (
+    RetrievalResult,
+    Retriever,
+    fuse,
+    get_retriever,
+    reset_retrievers,
+)
+from orchestrator.grounding.store import SHARED_OWNER, DocumentStats, DocumentStore, IngestResult
+
+__all__ = [
+    "SHARED_OWNER",
+    "DocumentStats",
+    "DocumentStore",
+    "IngestResult",
+    "RetrievalResult",
+    "Retriever",
+    "chunk_text",
+    "fuse",
+    "get_retriever",
+    "reset_retrievers",
+]

@@ -1,0 +1,219 @@
+"""Intent router: an embedded classifier first, a model call only when it is unsure and a real model exists.
+
+Stage one (:class:`~orchestrator.reasoning.classifier.RouteClassifier`) runs in well under a
+millisecond with no network. When its top probability is below the route's threshold, stage two
+asks the configured model once for a structured verdict. Anything wrong with that verdict (an
+exception, text that is not JSON, an unknown route) leaves stage one's answer in place, so routing
+never fails because of the model. With no real model, an uncertain request goes to the default
+route (``chat``): the cheapest path, with no side effects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field, ValidationError
+
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, TokenUsage
+from orchestrator.reasoning.classifier import RouteClassifier
+from orchestrator.reasoning.routes import RoutesConfig, load_routes_from
+from orchestrator.state import Intent
+
+if TYPE_CHECKING:
+    from orchestrator.clients.embeddings.base import Embedder
+    from orchestrator.config import Settings
+
+logger = logging.getLogger(__name__)
+
+LLMFactory = Callable[[], "LLMClient | None"]
+
+#: A prompt longer than this is cut before it is sent to the model for routing.
+_MODEL_PROMPT_CHARS = 4_000
+_ALTERNATIVES = 3
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+class _ModelVerdict(BaseModel):
+    intent: str
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+@dataclass(frozen=True)
+class RoutingOutcome:
+    intent: Intent
+    #: Stage one's own answer (equal to ``intent`` unless the model decided).
+    first_stage: Intent
+    #: The model's reply when stage two ran (for token usage), else None.
+    model_result: ChatResult | None = None
+
+    @property
+    def usage(self) -> TokenUsage | None:
+        return self.model_result.usage if self.model_result else None
+
+
+class IntentRouter:
+    """Classifies a request into one of the configured routes. One instance per container."""
+
+    def __init__(
+        self,
+        routes: RoutesConfig,
+        embedder: Embedder,
+        llm: LLMClient | None = None,
+        llm_threshold: float = 0.45,
+        *,
+        llm_factory: LLMFactory | None = None,
+    ) -> None:
+        self.routes = routes
+        self.llm_threshold = llm_threshold
+        self.classifier = RouteClassifier(routes, embedder)
+        self._llm = llm
+        # The factory runs on the first uncertain request only: confident routing never builds a client.
+        self._llm_factory = llm_factory if llm is None else None
+        self._llm_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Embed the examples and train stage one now instead of on the first request."""
+        self.classifier.fit()
+
+    def threshold(self, route: str) -> float:
+        configured = self.routes.route(route)
+        if configured is None or configured.threshold is None:
+            return self.llm_threshold
+        return configured.threshold
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Stage one's probability per route."""
+        row = self.classifier.probabilities([text])[0]
+        return {name: float(p) for name, p in zip(self.routes.names, row, strict=True)}
+
+    def first_stage(self, text: str) -> Intent:
+        """The embedded classifier's answer; the default route when it is unsure."""
+        default = self.routes.default_route
+        if not text.strip():
+            return Intent(name=default, confidence=0.0, method="default")
+        scores = self.scores(text)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        alternatives = {name: round(score, 4) for name, score in ranked[:_ALTERNATIVES]}
+        best, confidence = ranked[0]
+        if confidence >= self.threshold(best):
+            return Intent(
+                name=best, confidence=round(confidence, 4), method="embedding", alternatives=alternatives
+            )
+        return Intent(
+            name=default, confidence=round(scores[default], 4), method="default", alternatives=alternatives
+        )
+
+    def route(self, text: str) -> RoutingOutcome:
+        """Both stages: the model is asked only when stage one is unsure and a real model is configured."""
+        first = self.first_stage(text)
+        if first.method != "default" or not text.strip():
+            return RoutingOutcome(intent=first, first_stage=first)
+        llm = self._model()
+        if llm is None or not llm.is_real_model:
+            return RoutingOutcome(intent=first, first_stage=first)
+        try:
+            result = llm.chat(self._model_messages(text), response_format=self._verdict_schema())
+        except Exception as exc:  # any model failure leaves stage one's answer in place
+            logger.warning("model routing failed, keeping the embedded classifier's answer: %s", exc)
+            return RoutingOutcome(intent=first, first_stage=first)
+        verdict = self._parse_verdict(result.text)
+        if verdict is None:
+            return RoutingOutcome(intent=first, first_stage=first, model_result=result)
+        intent = Intent(
+            name=verdict.intent,
+            confidence=round(verdict.confidence, 4),
+            method="llm",
+            alternatives=first.alternatives,
+        )
+        return RoutingOutcome(intent=intent, first_stage=first, model_result=result)
+
+    def classify(self, text: str) -> Intent:
+        return self.route(text).intent
+
+    def classify_with_usage(self, text: str) -> tuple[Intent, TokenUsage | None]:
+        outcome = self.route(text)
+        return outcome.intent, outcome.usage
+
+    def _model(self) -> LLMClient | None:
+        if self._llm is None and self._llm_factory is not None:
+            with self._llm_lock:
+                factory, self._llm_factory = self._llm_factory, None
+                if factory is not None:
+                    try:
+                        self._llm = factory()
+                    except Exception as exc:  # a misconfigured provider must not break routing
+                        logger.warning("no model for routing fallback: %s", exc)
+        return self._llm
+
+    def _verdict_schema(self) -> dict[str, object]:
+        return {
+            "title": "intent_classification",
+            "type": "object",
+            "properties": {
+                "intent": {"type": "string", "enum": self.routes.names},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "required": ["intent", "confidence"],
+            "additionalProperties": False,
+        }
+
+    def _model_messages(self, text: str) -> list[ChatMessage]:
+        catalogue = "\n".join(f"- {route.name}: {route.description}" for route in self.routes.routes)
+        system = (
+            "You route requests inside an AI orchestrator. Pick the single route that fits the "
+            f"user's request best.\nRoutes:\n{catalogue}\n"
+            'Reply with JSON only: {"intent": "<route name>", "confidence": <number from 0 to 1>}.'
+        )
+        return [
+            ChatMessage(role="system", content=system),
+            ChatMessage(role="user", content=text[:_MODEL_PROMPT_CHARS]),
+        ]
+
+    def _parse_verdict(self, text: str) -> _ModelVerdict | None:
+        match = _JSON_OBJECT.search(text or "")
+        if match is None:
+            logger.warning("model routing reply is not JSON; keeping the embedded classifier's answer")
+            return None
+        try:
+            verdict = _ModelVerdict.model_validate(json.loads(match.group(0)))
+        except (ValueError, ValidationError) as exc:
+            logger.warning("model routing reply is invalid (%s); keeping the embedded answer", exc)
+            return None
+        if verdict.intent not in self.routes.names:
+            logger.warning("model chose unknown route %r; keeping the embedded answer", verdict.intent)
+            return None
+        return verdict
+
+
+def get_router(settings: Settings, llm_factory: LLMFactory | None = None) -> IntentRouter:
+    """The process-wide router for these settings (routes, threshold) and this model factory."""
+    return _cached_router(
+        settings.routes_config_path,
+        settings.routes_ssm_parameter,
+        settings.router_llm_threshold,
+        llm_factory,
+    )
+
+
+@lru_cache(maxsize=4)
+def _cached_router(
+    config_path: str | None, ssm_parameter: str | None, threshold: float, llm_factory: LLMFactory | None
+) -> IntentRouter:
+    from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
+
+    routes = load_routes_from(config_path, ssm_parameter)
+    # Always the embedded model: stage one must stay offline and sub-millisecond, and its
+    # hyper-parameters and thresholds were chosen on these vectors.
+    return IntentRouter(routes, EmbeddedEmbedder(), llm_threshold=threshold, llm_factory=llm_factory)
+
+
+def reset_router_cache() -> None:
+    """Forget cached routers (tests and the local runtime change configuration)."""
+    _cached_router.cache_clear()

@@ -1,0 +1,100 @@
+"""What a tool is: its name, what it does, the JSON schema of its arguments, how it runs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestrator.clients.llm.base import ToolSpec
+from orchestrator.tools.schema import check_parameters_schema
+
+if TYPE_CHECKING:
+    from orchestrator.config import Settings
+
+TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+
+#: Header names that carry credentials: they belong in Secrets Manager (``auth_secret_id``), never
+#: in a definition that is stored in DynamoDB and listed over the API.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token"}
+)
+
+
+class HttpToolConfig(BaseModel):
+    """How an ``http`` tool calls its endpoint: arguments go in the query (GET) or a JSON body (POST)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2_048)
+    method: Literal["GET", "POST"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    #: Secrets Manager secret whose value is sent in ``auth_header`` (read on use, cached 5 min).
+    auth_secret_id: str | None = None
+    auth_header: str = "Authorization"
+    #: Prefix for the secret in ``auth_header``; empty sends the bare value (e.g. for X-Api-Key).
+    auth_scheme: str = "Bearer"
+    #: Seconds per attempt; the whole call (retries included) also stays within ``TOOL_TIMEOUT_S``.
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _no_inline_secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        leaked = sorted(name for name in value if name.strip().lower() in SECRET_HEADERS)
+        if leaked:
+            raise ValueError(f"headers {leaked} carry credentials: put the secret in auth_secret_id instead")
+        return value
+
+
+class ToolDefinition(BaseModel):
+    """A tool as the registry stores it and the model sees it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=TOOL_NAME_PATTERN)
+    description: str = Field(min_length=1, max_length=1_024)
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    kind: Literal["builtin", "http"] = "http"
+    http: HttpToolConfig | None = None
+
+    @field_validator("parameters")
+    @classmethod
+    def _object_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_parameters_schema(value)
+        return value
+
+    @model_validator(mode="after")
+    def _kind_matches_config(self) -> ToolDefinition:
+        if self.kind == "http" and self.http is None:
+            raise ValueError("an http tool needs an 'http' section (url, method, ...)")
+        if self.kind == "builtin" and self.http is not None:
+            raise ValueError("a builtin tool takes no 'http' section")
+        return self
+
+    def to_spec(self) -> ToolSpec:
+        return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a running tool may use: the settings and the monotonic deadline it must finish by."""
+
+    settings: Settings
+    deadline: float
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())

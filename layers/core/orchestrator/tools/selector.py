@@ -1,0 +1,61 @@
+"""Choose the tool calls for a request: by the model when a real one is configured, else by rules."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from orchestrator.clients.llm.base import ChatMessage, LLMClient, TokenUsage
+from orchestrator.errors import OrchestratorError
+from orchestrator.state import ToolCall
+from orchestrator.tools.heuristics import heuristic_calls
+from orchestrator.tools.registry import ToolRegistry
+
+logger = logging.getLogger(__name__)
+
+SELECTOR_SYSTEM = (
+    "Decide which tools to call to answer the user's request. Call every tool that is needed, "
+    "with complete arguments, and nothing else. If no tool helps, call none."
+)
+
+
+class SelectionOutcome(BaseModel):
+    calls: list[ToolCall] = Field(default_factory=list)
+    method: Literal["llm", "heuristic"]
+    usage: TokenUsage | None = None
+
+
+def _numbered(calls: list[ToolCall]) -> list[ToolCall]:
+    """Keep the model's ids when they are usable; otherwise ``call_1``, ``call_2``, ... in order."""
+    ids = [c.id for c in calls]
+    if all(ids) and len(set(ids)) == len(ids):
+        return calls
+    return [c.model_copy(update={"id": f"call_{i}"}) for i, c in enumerate(calls, start=1)]
+
+
+def select_tool_calls(
+    prompt: str, registry: ToolRegistry, llm: LLMClient | None, max_calls: int = 4
+) -> SelectionOutcome:
+    """At most ``max_calls`` calls for ``prompt``; ``method`` says who chose them."""
+    if llm is not None and llm.is_real_model:
+        try:
+            messages = [
+                ChatMessage(role="system", content=SELECTOR_SYSTEM),
+                ChatMessage(role="user", content=prompt),
+            ]
+            result = llm.chat(messages, tools=[tool.to_spec() for tool in registry.list()])
+        except OrchestratorError as exc:
+            # The rules still serve the common cases; the answering model may be back by then.
+            logger.warning("tool selection by model failed (%s); using the rules", exc.code)
+        else:
+            return SelectionOutcome(
+                calls=_numbered(result.tool_calls[:max_calls]), method="llm", usage=result.usage
+            )
+    picked = heuristic_calls(prompt)[:max_calls]
+    calls = [
+        ToolCall(id=f"call_{i}", name=name, arguments=arguments)
+        for i, (name, arguments) in enumerate(picked, start=1)
+    ]
+    return SelectionOutcome(calls=calls, method="heuristic")

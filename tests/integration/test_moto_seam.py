@@ -1,0 +1,94 @@
+"""The moto internals the local runtime patches are where it expects them (moto 5.2.5).
+
+When one of these fails after a moto upgrade, read the new moto source for that seam and adapt
+``orchestrator/local/lambda_seam.py`` or ``sfn_seam.py`` before bumping the pin.
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import pytest
+
+from orchestrator.local.lambda_seam import MOTO_VERSION, SEAM_METHOD
+
+
+def test_moto_is_the_pinned_version() -> None:
+    assert version("moto") == MOTO_VERSION, (
+        f"moto {version('moto')} installed, the local runtime was written against {MOTO_VERSION}: "
+        "re-check the seams below, then update MOTO_VERSION and requirements-local.txt"
+    )
+
+
+def test_lambda_invocation_still_goes_through_invoke_lambda() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    method = LambdaFunction.__dict__.get(SEAM_METHOD)
+    assert method is not None, f"LambdaFunction.{SEAM_METHOD} is gone"
+    parameters = list(inspect.signature(method).parameters)
+    assert parameters == ["self", "event"]
+    assert inspect.signature(method).return_annotation in ("tuple[str, bool, str]", tuple[str, bool, str])
+    # Both lambda.invoke and Step Functions' Lambda tasks call it from LambdaFunction.invoke.
+    assert "self._invoke_lambda(event=body)" in inspect.getsource(LambdaFunction.invoke)
+
+
+def test_step_functions_lambda_tasks_use_boto_client_for() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    assert list(inspect.signature(lambda_eval_utils.boto_client_for).parameters) == [
+        "region",
+        "service",
+        "state_credentials",
+    ]
+    assert "boto_client_for(" in inspect.getsource(lambda_eval_utils._invoke_lambda_function)
+
+
+def test_asl_parser_and_retrier_are_patchable() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    assert isinstance(AmazonStateLanguageParser.__dict__["parse"], staticmethod)
+    assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+
+
+def test_start_sync_execution_building_blocks_exist() -> None:
+    from moto.stepfunctions.parser.backend.execution import SyncExecution
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    # If moto grows its own StartSyncExecution, drop ours rather than shadowing it.
+    assert not hasattr(StepFunctionResponse, "start_sync_execution")
+    expected = {
+        "name",
+        "sm_type",
+        "role_arn",
+        "exec_arn",
+        "account_id",
+        "region_name",
+        "state_machine",
+        "start_date",
+        "cloud_watch_logging_session",
+        "activity_store",
+        "input_data",
+    }
+    assert expected <= set(inspect.signature(SyncExecution.__init__).parameters)
+    assert hasattr(SyncExecution, "sync_execution_status")
+
+
+def test_jsonata_evaluator_is_still_a_stub_we_can_replace() -> None:
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    assert moto_jsonata._eval_jsonata is None
+    assert "_eval_jsonata(jsonata_expression)" in inspect.getsource(moto_jsonata.eval_jsonata_expression)
+
+
+def test_botocore_can_disable_host_prefix_injection(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from orchestrator.local.sfn_seam import DISABLE_HOST_PREFIX_ENV
+
+    monkeypatch.setenv(DISABLE_HOST_PREFIX_ENV, "true")
+    client = boto3.client(
+        "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    assert client.meta.config.inject_host_prefix is False

@@ -1,0 +1,279 @@
+"""template.yaml is coherent with the code, and the local runtime reads CloudFormation correctly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.config import Settings
+from orchestrator.local.template import Template, TemplateError, load_template
+from orchestrator.secrets import is_placeholder
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+NODE_FUNCTIONS = {
+    "IntentRouterFunction",
+    "PlannerFunction",
+    "LlmAgentFunction",
+    "ExternalAgentFunction",
+    "ToolExecutorFunction",
+    "GroundingFunction",
+    "MemoryStoreFunction",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return Template.from_file(TEMPLATE, region="eu-west-1", stack_name="orchestrator-test")
+
+
+def _resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
+    return template.resources(kind)
+
+
+def _policies(template: Template, logical_id: str) -> set[tuple[str, str]]:
+    """(policy template or "Statement", target) pairs; a Ref to a resource reads as its logical id."""
+    found: set[tuple[str, str]] = set()
+    policies = template.document["Resources"][logical_id]["Properties"].get("Policies", [])
+    for policy in template.resolve(policies, ref=lambda name: name, get_att=lambda name, _: name):
+        ((name, args),) = policy.items()
+        if name == "Statement":
+            found |= {("Statement", str(statement["Action"])) for statement in args}
+        else:
+            found.add((name, str(next(iter(args.values())))))
+    return found
+
+
+def test_functions_share_runtime_and_architecture_with_the_layer(template: Template) -> None:
+    function_globals = template.document["Globals"]["Function"]
+    layer = template.document["Resources"]["CoreLayer"]
+    assert function_globals["Runtime"] in layer["Properties"]["CompatibleRuntimes"]
+    assert function_globals["Architectures"] == layer["Properties"]["CompatibleArchitectures"]
+    assert layer["Metadata"]["BuildArchitecture"] == function_globals["Architectures"][0]
+    assert layer["Metadata"]["BuildMethod"] == function_globals["Runtime"]
+    assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
+
+
+def test_every_function_points_at_an_existing_handler_file(template: Template) -> None:
+    functions = _resources(template, "AWS::Serverless::Function")
+    assert set(functions) == NODE_FUNCTIONS | {"ApiFunction"}
+    for logical_id in functions:
+        props = template.function_properties(logical_id)
+        module = props["Handler"].rsplit(".", 1)[0]
+        assert (ROOT / props["CodeUri"] / f"{module}.py").is_file(), logical_id
+
+
+def test_state_machines_substitute_exactly_the_node_function_arns(template: Template) -> None:
+    machines = _resources(template, "AWS::Serverless::StateMachine")
+    assert {name: m["Properties"]["Type"] for name, m in machines.items()} == {
+        "ChatStateMachine": "EXPRESS",
+        "RunsStateMachine": "STANDARD",
+    }
+    for logical_id, machine in machines.items():
+        props = machine["Properties"]
+        asl = (ROOT / props["DefinitionUri"]).read_text(encoding="utf-8")
+        placeholders = set(re.findall(r"\$\{(\w+)\}", asl))
+        substitutions = props["DefinitionSubstitutions"]
+        assert placeholders == set(substitutions), logical_id
+        targets = {value["Fn::GetAtt"][0] for value in substitutions.values()}
+        assert targets == NODE_FUNCTIONS
+        invokable = {
+            target for name, target in _policies(template, logical_id) if name == "LambdaInvokePolicy"
+        }
+        assert invokable == NODE_FUNCTIONS, logical_id
+
+
+def test_ssm_parameters_are_settings_under_the_settings_path(template: Template) -> None:
+    env = template.resolve(
+        template.document["Globals"]["Function"]["Environment"]["Variables"]["SETTINGS_SSM_PATH"]
+    )
+    assert env == "/orchestrator/dev"
+    names = [
+        template.resolve(p["Properties"]["Name"])
+        for p in _resources(template, "AWS::SSM::Parameter").values()
+    ]
+    assert names, "no settings parameters"
+    for name in names:
+        path, leaf = name.rsplit("/", 1)
+        assert path == env
+        assert leaf in Settings.model_fields, f"{name} does not name a Settings field"
+
+
+def test_optional_parameters_exist_only_when_given() -> None:
+    default = Template.from_file(TEMPLATE, region="us-east-1", stack_name="s")
+    assert "LlmBaseUrlParameter" not in default.resources("AWS::SSM::Parameter")
+    given = Template.from_file(
+        TEMPLATE,
+        region="us-east-1",
+        stack_name="s",
+        parameter_overrides={"LlmBaseUrl": "http://127.0.0.1:11434/v1", "Env": "prod"},
+    )
+    parameter = given.resources("AWS::SSM::Parameter")["LlmBaseUrlParameter"]
+    assert given.resolve(parameter["Properties"]["Name"]) == "/orchestrator/prod/llm_base_url"
+    assert given.conditions["IsProd"] is True
+
+
+def test_environment_variables_name_settings(template: Template) -> None:
+    not_settings = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "SETTINGS_SSM_PATH"}
+    for logical_id in _resources(template, "AWS::Serverless::Function"):
+        variables = template.function_properties(logical_id)["Environment"]["Variables"]
+        for key in set(variables) - not_settings:
+            assert key.lower() in Settings.model_fields, f"{logical_id}: {key} is not a setting"
+    tables = set(_resources(template, "AWS::DynamoDB::Table"))
+    table_refs = {
+        value["Ref"]
+        for value in template.document["Globals"]["Function"]["Environment"]["Variables"].values()
+        if isinstance(value, dict) and "Ref" in value
+    }
+    assert tables <= table_refs
+
+
+def test_tables_are_on_demand_encrypted_and_expire_items(template: Template) -> None:
+    keys = {}
+    for logical_id, table in _resources(template, "AWS::DynamoDB::Table").items():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+        assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+        assert "TableName" not in props, "physical names are CloudFormation's"
+        keys[logical_id] = [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]]
+    assert keys == {
+        "ConversationsTable": [("pk", "HASH"), ("sk", "RANGE")],
+        "CacheTable": [("pk", "HASH")],
+        "RunsTable": [("run_id", "HASH")],
+        "ToolsTable": [("name", "HASH")],
+        "DocumentsTable": [("doc_id", "HASH"), ("chunk_id", "RANGE")],
+    }
+
+
+def test_secrets_start_as_placeholders_the_code_reads_as_unset(template: Template) -> None:
+    secrets = _resources(template, "AWS::SecretsManager::Secret")
+    assert set(secrets) == {"LlmApiKeySecret", "ExternalAgentTokenSecret"}
+    assert all(is_placeholder(s["Properties"]["SecretString"]) for s in secrets.values())
+
+
+def test_functions_get_least_privilege(template: Template) -> None:
+    settings_read = {
+        ("SSMParameterReadPolicy", "orchestrator/dev"),
+        ("SSMParameterReadPolicy", "orchestrator/dev/*"),
+    }
+
+    def beyond_settings(logical_id: str) -> set[tuple[str, str]]:
+        policies = _policies(template, logical_id)
+        assert settings_read <= policies, f"{logical_id} cannot read its settings"
+        return policies - settings_read
+
+    llm_secret = ("AWSSecretsManagerGetSecretValuePolicy", "LlmApiKeySecret")
+    assert beyond_settings("IntentRouterFunction") == {llm_secret}
+    assert beyond_settings("PlannerFunction") == {llm_secret}
+    assert beyond_settings("GroundingFunction") == {("DynamoDBReadPolicy", "DocumentsTable")}
+    assert beyond_settings("ExternalAgentFunction") == {
+        ("AWSSecretsManagerGetSecretValuePolicy", "ExternalAgentTokenSecret")
+    }
+    assert beyond_settings("ToolExecutorFunction") == {llm_secret, ("DynamoDBReadPolicy", "ToolsTable")}
+    assert beyond_settings("LlmAgentFunction") == {
+        llm_secret,
+        ("DynamoDBReadPolicy", "ConversationsTable"),
+        ("DynamoDBReadPolicy", "ToolsTable"),
+    }
+    assert beyond_settings("MemoryStoreFunction") == {
+        ("DynamoDBCrudPolicy", "ConversationsTable"),
+        ("DynamoDBCrudPolicy", "CacheTable"),
+        ("DynamoDBCrudPolicy", "RunsTable"),
+    }
+    api = beyond_settings("ApiFunction")
+    assert {
+        ("Statement", "states:StartSyncExecution"),
+        ("Statement", "states:StartExecution"),
+        ("Statement", "states:DescribeExecution"),
+        ("DynamoDBReadPolicy", "RunsTable"),
+        ("DynamoDBReadPolicy", "CacheTable"),
+    } <= api
+    assert not {p for p in api if p[1] in {"RunsTable", "CacheTable"} and p[0] == "DynamoDBCrudPolicy"}
+
+
+# ---------------------------------------------------------------------- the CloudFormation reader
+def _doc(tmp_path: Path, body: str) -> dict[str, Any]:
+    path = tmp_path / "t.yaml"
+    path.write_text(body, encoding="utf-8")
+    return load_template(path)
+
+
+def test_short_form_tags_and_intrinsics_resolve(tmp_path: Path) -> None:
+    document = _doc(
+        tmp_path,
+        """
+Parameters:
+  Env: {Type: String, Default: dev, AllowedValues: [dev, prod]}
+  Names: {Type: String, Default: "a,b,c"}
+Conditions:
+  IsDev: !Equals [!Ref Env, dev]
+  NotDev: !Not [!Condition IsDev]
+Resources:
+  Thing:
+    Type: Custom::Thing
+    Properties:
+      Arn: !GetAtt Fn.Arn
+      Sub: !Sub "${AWS::Region}/${AWS::StackName}/${Env}/${Fn.Arn}/${!Literal}"
+      SubList: !Sub ["${Greeting}-${Env}", {Greeting: !Join ["", [h, i]]}]
+      Second: !Select [1, !Split [",", !Ref Names]]
+      Pick: !If [IsDev, dev-value, prod-value]
+      Dropped: !If [NotDev, kept, !Ref AWS::NoValue]
+      List: [one, !Ref AWS::NoValue, two]
+""",
+    )
+    template = Template(document, region="eu-west-1", stack_name="stk")
+
+    def get_att(logical_id: str, attribute: str) -> str:
+        return f"arn:{logical_id}:{attribute}"
+
+    props = template.resolve(document["Resources"]["Thing"]["Properties"], None, get_att)
+    assert props == {
+        "Arn": "arn:Fn:Arn",
+        "Sub": "eu-west-1/stk/dev/arn:Fn:Arn/${Literal}",
+        "SubList": "hi-dev",
+        "Second": "b",
+        "Pick": "dev-value",
+        "List": ["one", "two"],
+    }
+
+
+def test_parameter_overrides_are_checked(tmp_path: Path) -> None:
+    document = _doc(
+        tmp_path,
+        "Parameters:\n  Env: {Type: String, Default: dev, AllowedValues: [dev, prod]}\nResources: {}\n",
+    )
+    assert Template(document, region="r", stack_name="s", parameter_overrides={"Env": "prod"}).parameters == {
+        "Env": "prod"
+    }
+    with pytest.raises(TemplateError, match="not one of"):
+        Template(document, region="r", stack_name="s", parameter_overrides={"Env": "staging"})
+    with pytest.raises(TemplateError, match="Unknown parameter"):
+        Template(document, region="r", stack_name="s", parameter_overrides={"Envv": "dev"})
+
+
+def test_sam_globals_merge_maps_and_concatenate_lists(tmp_path: Path) -> None:
+    document = _doc(
+        tmp_path,
+        """
+Globals:
+  Function:
+    Timeout: 30
+    Layers: [global-layer]
+    Environment: {Variables: {A: global, B: global}}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 120
+      Layers: [own-layer]
+      Environment: {Variables: {B: own, C: own}}
+""",
+    )
+    props = Template(document, region="r", stack_name="s").function_properties("Fn")
+    assert props["Timeout"] == 120
+    assert props["Layers"] == ["global-layer", "own-layer"]
+    assert props["Environment"]["Variables"] == {"A": "global", "B": "own", "C": "own"}

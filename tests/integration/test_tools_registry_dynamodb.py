@@ -1,0 +1,112 @@
+"""Given the tools table in (moto's) DynamoDB, tools registered at run time are shared by every container."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from orchestrator.config import Settings
+from orchestrator.errors import ToolNotFoundError, TransientError, ValidationError
+from orchestrator.tools.models import ToolDefinition
+from orchestrator.tools.registry import ToolRegistry
+
+TABLE = "test-tools"
+BUILTINS = ["calculator", "fetch_url", "run_python", "current_time"]
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        resource.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield resource
+
+
+def registry(resource: Any, table: str = TABLE) -> ToolRegistry:
+    settings = Settings(_env_file=None, tools_table=table, aws_region="us-east-1")  # type: ignore[call-arg]
+    return ToolRegistry.from_settings(settings, dynamodb_resource=resource)
+
+
+def weather(name: str = "weather") -> ToolDefinition:
+    return ToolDefinition.model_validate(
+        {
+            "name": name,
+            "description": "Weather for a city.",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "days": {"type": "integer", "maximum": 7.5}},
+                "required": ["city"],
+            },
+            "http": {"url": "https://api.example.com/weather", "method": "get", "timeout_s": 2.5},
+        }
+    )
+
+
+def test_registered_tools_are_stored_and_seen_by_another_registry(dynamodb: Any) -> None:
+    registry(dynamodb).register(weather())
+
+    other = registry(dynamodb)  # a different Lambda container
+
+    assert [t.name for t in other.list()] == [*BUILTINS, "weather"]
+    assert other.get("weather") == weather()
+    item = dynamodb.Table(TABLE).get_item(Key={"name": "weather"})["Item"]
+    assert json.loads(item["definition"])["http"]["timeout_s"] == 2.5
+    assert item["updated_at"]
+
+
+def test_registering_again_replaces_the_definition(dynamodb: Any) -> None:
+    tools = registry(dynamodb)
+    tools.register(weather())
+
+    tools.register(weather().model_copy(update={"description": "Better weather."}))
+
+    assert registry(dynamodb).get("weather").description == "Better weather."
+    assert dynamodb.Table(TABLE).scan()["Count"] == 1
+
+
+def test_builtin_overwrite_is_refused_and_nothing_is_written(dynamodb: Any) -> None:
+    with pytest.raises(ValidationError, match="builtin"):
+        registry(dynamodb).register(weather(name="run_python"))
+
+    assert dynamodb.Table(TABLE).scan()["Count"] == 0
+    assert registry(dynamodb).get("run_python").kind == "builtin"
+
+
+def test_unknown_names_and_malformed_items(dynamodb: Any) -> None:
+    dynamodb.Table(TABLE).put_item(Item={"name": "broken", "definition": "{not json"})
+    tools = registry(dynamodb)
+
+    assert [t.name for t in tools.list()] == BUILTINS
+    with pytest.raises(ToolNotFoundError):
+        tools.get("broken")
+    with pytest.raises(ToolNotFoundError):
+        tools.get("missing")
+    with pytest.raises(ToolNotFoundError):
+        tools.get("")  # DynamoDB would reject the empty key; this is "not found", not an outage
+
+
+def test_a_missing_table_degrades_listing_and_fails_lookups_as_transient(dynamodb: Any) -> None:
+    tools = registry(dynamodb, table="no-such-table")
+
+    assert [t.name for t in tools.list()] == BUILTINS  # chat turns keep the builtins
+    assert tools.get("calculator").kind == "builtin"  # builtins never touch the table
+    with pytest.raises(TransientError, match="unavailable"):
+        tools.get("weather")
+    with pytest.raises(TransientError):
+        tools.register(weather())

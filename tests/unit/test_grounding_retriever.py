@@ -1,0 +1,181 @@
+"""Given stored documents and a data source on 127.0.0.1, when retrieving, then results merge sensibly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from pydantic import SecretStr
+
+from orchestrator.clients.datasource import DatasourceClient
+from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
+from orchestrator.config import Settings
+from orchestrator.errors import DatasourceError, DatasourceUnavailableError
+from orchestrator.grounding import DocumentStore, Retriever, fuse, get_retriever, reset_retrievers
+from orchestrator.state import Passage
+from tests.support import FakeClock
+from tests.support.fake_agent import SEARCH, FakeAgentServer
+
+TABLE = "retriever-docs"
+KB = [
+    {
+        "id": "kb-17",
+        "title": "Churn definition",
+        "text": "Churn is the share of customers who cancel in a period.",
+    },
+    {"id": "kb-42", "title": "Cohorts", "text": "A cohort groups customers by the month they signed up."},
+    {"id": "kb-99", "text": "Private note for another user about churn.", "user_id": "someone-else"},
+]
+
+
+def p(source_id: str, score: float = 0.0, text: str | None = None) -> Passage:
+    return Passage(source_id=source_id, text=text or f"text of {source_id}", score=score)
+
+
+def test_fuse_interleaves_by_rank_not_by_incomparable_scores() -> None:
+    store = [p("doc#0", 0.6), p("doc#1", 0.5)]
+    bm25 = [p("ds:a", 14.0), p("ds:b", 9.0)]
+
+    assert [x.source_id for x in fuse([store, bm25], top_k=3)] == ["doc#0", "ds:a", "doc#1"]
+
+
+def test_fuse_merges_duplicates_and_ranks_them_higher() -> None:
+    shared = "Refunds are pro rata within 30 days."
+    store = [p("doc#0", 0.4), p("doc#1", 0.3, shared)]
+    source = [p("ds:x", 3.0, "  refunds are PRO RATA within 30 days. "), p("ds:y", 2.0)]
+
+    fused = fuse([store, source], top_k=10)
+
+    assert fused[0].source_id == "doc#1"  # found by both lists: first, under the first-seen id
+    assert len(fused) == 3
+    assert sum("pro rata" in x.text.lower() for x in fused) == 1
+
+
+@pytest.fixture
+def agent() -> Iterator[FakeAgentServer]:
+    with FakeAgentServer(documents=KB) as server:
+        yield server
+
+
+def datasource(agent: FakeAgentServer, **kwargs: Any) -> DatasourceClient:
+    options: dict[str, Any] = {
+        "auth_token": SecretStr("ds-token"),
+        "timeout_s": 2.0,
+        "sleep": FakeClock().sleep,
+    }
+    options.update(kwargs)
+    return DatasourceClient(agent.base_url, **options)
+
+
+def test_datasource_search_sends_query_user_and_token(agent: FakeAgentServer) -> None:
+    passages = datasource(agent).search("what is churn for customers", top_k=5, user_id="u1")
+
+    assert passages[0].source_id == "datasource:kb-17"
+    assert passages[0].title == "Churn definition"
+    assert "datasource:kb-99" not in [x.source_id for x in passages]  # the service filtered by user
+    [sent] = agent.requests_to(SEARCH)
+    assert sent["json"] == {"query": "what is churn for customers", "top_k": 5, "user_id": "u1"}
+    assert sent["headers"]["authorization"] == "Bearer ds-token"
+
+
+def test_datasource_skips_malformed_items_and_rejects_malformed_bodies(agent: FakeAgentServer) -> None:
+    agent.reply_next(
+        {"results": [{"id": "ok", "text": "fine", "score": 1}, {"text": "no id"}, "junk"]}, path=SEARCH
+    )
+    agent.reply_next({"hits": []}, path=SEARCH)
+    client = datasource(agent)
+
+    assert [x.source_id for x in client.search("q", top_k=5, user_id="u")] == ["datasource:ok"]
+    with pytest.raises(DatasourceError, match="results"):
+        client.search("q", top_k=5, user_id="u")
+
+
+def test_datasource_errors_are_typed(agent: FakeAgentServer) -> None:
+    agent.fail_next(status=403, path=SEARCH, message="bad token")
+    agent.fail_next(status=503, times=3, path=SEARCH)
+    client = datasource(agent, max_retries=2)
+
+    with pytest.raises(DatasourceError, match="HTTP 403: bad token"):
+        client.search("q", top_k=3, user_id="u")
+    with pytest.raises(DatasourceUnavailableError):
+        client.search("q", top_k=3, user_id="u")
+    assert len(agent.requests_to(SEARCH)) == 4
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DocumentStore]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        resource.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "doc_id", "AttributeType": "S"},
+                {"AttributeName": "chunk_id", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "doc_id", "KeyType": "HASH"},
+                {"AttributeName": "chunk_id", "KeyType": "RANGE"},
+            ],
+        )
+        document_store = DocumentStore(TABLE, embedder=EmbeddedEmbedder(), resource=resource)
+        document_store.ingest(
+            "u1",
+            "Retention playbook",
+            "To reduce churn, call customers whose usage dropped.",
+            doc_id="playbook",
+        )
+        document_store.ingest("u1", "Lunch menu", "Soup and salad every Friday.", doc_id="lunch")
+        yield document_store
+
+
+def test_retriever_merges_store_and_datasource_with_citable_ids(
+    store: DocumentStore, agent: FakeAgentServer
+) -> None:
+    retriever = Retriever(store, datasource(agent), top_k=4)
+
+    result = retriever.search("how do we reduce customer churn", "u1")
+
+    ids = [x.source_id for x in result.passages]
+    assert "playbook#0" in ids and "datasource:kb-17" in ids
+    assert "lunch#0" not in ids  # below the similarity threshold
+    assert ids.index("playbook#0") <= 1
+    assert result.failed_sources == []
+    assert len(ids) == len(set(ids))
+
+
+def test_a_datasource_outage_degrades_to_stored_documents(
+    store: DocumentStore, agent: FakeAgentServer
+) -> None:
+    agent.fail_next(status=503, times=3, path=SEARCH)
+    retriever = Retriever(store, datasource(agent, max_retries=2))
+
+    result = retriever.search("how do we reduce customer churn", "u1")
+
+    assert [x.source_id for x in result.passages] == ["playbook#0"]
+    assert result.failed_sources == ["datasource"]
+
+
+def test_a_datasource_rejection_fails_retrieval(store: DocumentStore, agent: FakeAgentServer) -> None:
+    agent.fail_next(status=401, path=SEARCH)
+
+    with pytest.raises(DatasourceError):
+        Retriever(store, datasource(agent)).retrieve("churn", "u1")
+
+
+def test_get_retriever_builds_once_per_configuration(agent: FakeAgentServer) -> None:
+    reset_retrievers()
+    plain = Settings(_env_file=None, documents_table=TABLE, grounding_top_k=3)
+    with_source = Settings(_env_file=None, documents_table=TABLE, datasource_base_url=agent.base_url)
+
+    first = get_retriever(plain)
+
+    assert get_retriever(plain) is first
+    assert first.datasource is None and first.top_k == 3 and first.store.table_name == TABLE
+    assert get_retriever(with_source).datasource is not None
+    reset_retrievers()

@@ -1,0 +1,122 @@
+"""Given a request, the selector picks tool calls: the model's when there is one, rules offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.offline import OfflineLLMClient
+from orchestrator.errors import ModelUnavailableError
+from orchestrator.state import ToolCall
+from orchestrator.tools.registry import ToolRegistry
+from orchestrator.tools.selector import select_tool_calls
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("what is 17 * (3 + 4)?", [("calculator", {"expression": "17 * (3 + 4)"})]),
+        ("calculate 2^10", [("calculator", {"expression": "2**10"})]),
+        ("What's 15% of 240?", [("calculator", {"expression": "(15/100*240)"})]),
+        ("what is the square root of 144", [("calculator", {"expression": "sqrt(144)"})]),
+        ("compute 12 times 7 plus 3", [("calculator", {"expression": "12 * 7 + 3"})]),
+        ("How much is 1,250 ÷ 5?", [("calculator", {"expression": "1250 / 5"})]),
+        (
+            "Summarise https://example.com/page.html.",
+            [("fetch_url", {"url": "https://example.com/page.html"})],
+        ),
+        ("what time is it in Tokyo?", [("current_time", {"timezone": "Asia/Tokyo"})]),
+        ("What's the current time?", [("current_time", {})]),
+        ("today's date in America/Sao_Paulo please", [("current_time", {"timezone": "America/Sao_Paulo"})]),
+        ("run this code: print(sum(range(10)))", [("run_python", {"code": "print(sum(range(10)))"})]),
+        ("What does this print?\n```python\nprint(2**5)\n```", [("run_python", {"code": "print(2**5)"})]),
+        (
+            "what is 2+2, and what time is it in New York?",
+            [("current_time", {"timezone": "America/New_York"}), ("calculator", {"expression": "2+2"})],
+        ),
+        ("Tell me a joke about cats", []),
+        ("On 2024-01-05 we sold 3 apples", []),
+        ("Is COVID-19 still a pandemic?", []),
+    ],
+)
+def test_offline_rules(prompt: str, expected: list[tuple[str, dict[str, Any]]]) -> None:
+    outcome = select_tool_calls(prompt, ToolRegistry(), OfflineLLMClient())
+
+    assert outcome.method == "heuristic"
+    assert outcome.usage is None
+    assert [(c.name, c.arguments) for c in outcome.calls] == expected
+    assert [c.id for c in outcome.calls] == [f"call_{i}" for i in range(1, len(expected) + 1)]
+
+
+def test_selection_is_capped_at_max_calls() -> None:
+    prompt = " ".join(f"https://example.com/{i}" for i in range(6))
+
+    outcome = select_tool_calls(prompt, ToolRegistry(), None, max_calls=2)
+
+    assert [c.arguments["url"] for c in outcome.calls] == ["https://example.com/0", "https://example.com/1"]
+
+
+class ScriptedModel(LLMClient):
+    """A real-model stand-in that records what it was offered and answers from a script."""
+
+    provider = "scripted"
+
+    def __init__(self, calls: list[ToolCall] | None = None, error: Exception | None = None) -> None:
+        self.calls = calls or []
+        self.error = error
+        self.offered: list[ToolSpec] = []
+        self.messages: list[ChatMessage] = []
+
+    def chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        response_format: dict[str, Any] | None = None,
+        model: str | None = None,
+    ) -> ChatResult:
+        self.messages, self.offered = messages, tools or []
+        if self.error:
+            raise self.error
+        return ChatResult(
+            tool_calls=self.calls,
+            usage=TokenUsage(tokens_in=120, tokens_out=30),
+            model="m",
+            provider=self.provider,
+        )
+
+    def list_models(self) -> list[ModelInfo]:
+        return []
+
+
+def test_a_real_model_chooses_from_every_tool() -> None:
+    model = ScriptedModel([ToolCall(id="", name="current_time", arguments={"timezone": "Europe/Paris"})])
+
+    outcome = select_tool_calls("Is it morning in Paris?", ToolRegistry(), model)
+
+    assert outcome.method == "llm"
+    assert outcome.calls == [
+        ToolCall(id="call_1", name="current_time", arguments={"timezone": "Europe/Paris"})
+    ]
+    assert outcome.usage == TokenUsage(tokens_in=120, tokens_out=30)
+    assert {s.name for s in model.offered} == {"calculator", "fetch_url", "run_python", "current_time"}
+    assert model.messages[-1].content == "Is it morning in Paris?"
+
+
+def test_model_ids_are_kept_when_unique_and_calls_capped() -> None:
+    calls = [ToolCall(id=f"tc{i}", name="calculator", arguments={"expression": f"{i}+1"}) for i in range(6)]
+
+    outcome = select_tool_calls("sums", ToolRegistry(), ScriptedModel(calls), max_calls=3)
+
+    assert [c.id for c in outcome.calls] == ["tc0", "tc1", "tc2"]
+
+
+def test_a_model_that_is_down_falls_back_to_the_rules() -> None:
+    model = ScriptedModel(error=ModelUnavailableError("model down"))
+
+    outcome = select_tool_calls("what is 6 * 7", ToolRegistry(), model)
+
+    assert outcome.method == "heuristic"
+    assert [(c.name, c.arguments) for c in outcome.calls] == [("calculator", {"expression": "6 * 7"})]
