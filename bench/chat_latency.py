@@ -68,7 +68,9 @@ def main() -> None:
             print(f"server ready in {time.monotonic() - started:.2f} s")
             # One warm-up per intent: the first request pays for model loads and imports.
             for prompt in PROMPTS.values():
-                client.post("/v1/chat", json={"prompt": prompt, "user_id": "bench", "metadata": {"no_cache": True}})
+                client.post(
+                    "/v1/chat", json={"prompt": prompt, "user_id": "bench", "metadata": {"no_cache": True}}
+                )
             latencies: dict[str, list[float]] = {name: [] for name in PROMPTS}
             names = list(PROMPTS)
             for i in range(args.requests):
@@ -88,7 +90,8 @@ def main() -> None:
     print(f"{'intent':<16} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
     for name, values in latencies.items():
         if values:
-            print(f"{name:<16} {len(values):4d} {statistics.median(values):8.1f} {percentile(values, 0.95):8.1f}")
+            p50, p95 = statistics.median(values), percentile(values, 0.95)
+            print(f"{name:<16} {len(values):4d} {p50:8.1f} {p95:8.1f}")
     print(f"{'all':<16} {len(every):4d} {statistics.median(every):8.1f} {percentile(every, 0.95):8.1f}")
 
 

@@ -1,6 +1,6 @@
 """Cold import time of every Lambda handler, each in a fresh interpreter (median of several runs).
 
-    PYTHONPATH=layers/core .venv/bin/python bench/imports.py [--runs 5]
+PYTHONPATH=layers/core .venv/bin/python bench/imports.py [--runs 5]
 """
 
 from __future__ import annotations

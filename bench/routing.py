@@ -227,6 +227,11 @@ def report_deployed(router: Any, samples: list[Sample], errors: bool) -> None:
     correct = accuracy([(label, intent.name) for label, intent in deployed])
     print(f"\nas deployed without a model (dev + unseen): accuracy {correct:.1%}, ", end="")
     print(f"sent to the default route {defaulted}/{len(deployed)}")
+    unsure = 0
+    for text, _ in samples:
+        best, score = max(router.scores(text).items(), key=lambda item: item[1])
+        unsure += score < router.model_threshold(best)
+    print(f"with a real model configured, stage two would run for {unsure}/{len(samples)}")
     if errors:
         for (text, label), (_, intent) in zip(samples, deployed, strict=True):
             if intent.name != label:
@@ -256,8 +261,14 @@ def model_latency(routes: Any, embedder: Any) -> None:
         from orchestrator.config import Settings
         from orchestrator.reasoning.router import IntentRouter
 
-        # A threshold of 1.0 sends every request to stage two, to time it.
-        router = IntentRouter(routes, embedder, get_llm_client(Settings()), llm_threshold=1.0)
+        # No per-route thresholds and a global one above 1 send every request to stage two.
+        unsure = routes.model_dump()
+        for route in unsure["routes"]:
+            route["threshold"] = None
+        router = IntentRouter(
+            type(routes).model_validate(unsure), embedder, get_llm_client(Settings()), llm_threshold=1.01
+        )
+        router.warm_up()
         begin = time.perf_counter()
         outcome = router.route("Can you look into why our numbers dipped and tell me what to do?")
         elapsed = (time.perf_counter() - begin) * 1000

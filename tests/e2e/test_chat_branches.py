@@ -43,7 +43,9 @@ def test_rag_branch_retrieves_and_cites_the_users_document(client: TestClient) -
         doc_id="refund-policy",
     )
 
-    response = chat(client, "According to my documents, what does the refund policy say about annual plans?", owner)
+    response = chat(
+        client, "According to my documents, what does the refund policy say about annual plans?", owner
+    )
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -66,7 +68,9 @@ def test_tool_branch_runs_the_calculator_through_the_map_state(client: TestClien
     assert "119" in body["response"]
 
 
-def test_external_agent_branch_calls_the_agent_over_http(client: TestClient, fake_agent: FakeAgentServer) -> None:
+def test_external_agent_branch_calls_the_agent_over_http(
+    client: TestClient, fake_agent: FakeAgentServer
+) -> None:
     before = len(fake_agent.requests)
 
     response = chat(client, "What was our customer churn rate last quarter, by cohort?", user())

@@ -23,7 +23,9 @@ from tests.support.fake_agent import FakeAgentServer
         ({"prompt": "hi", "user_id": "u1", "surprise": True}, "surprise"),
     ],
 )
-def test_malformed_bodies_are_422_naming_the_field(client: TestClient, body: dict[str, object], field: str) -> None:
+def test_malformed_bodies_are_422_naming_the_field(
+    client: TestClient, body: dict[str, object], field: str
+) -> None:
     response = client.post("/v1/chat", json=body)
 
     assert response.status_code == 422
@@ -50,7 +52,9 @@ def test_prompt_over_the_configured_cap_is_rejected(client: TestClient) -> None:
 
 def test_body_far_over_the_cap_is_413(client: TestClient) -> None:
     response = client.post(
-        "/v1/chat", content=b'{"prompt": "' + b"a" * 2_000_000 + b'"}', headers={"content-type": "application/json"}
+        "/v1/chat",
+        content=b'{"prompt": "' + b"a" * 2_000_000 + b'"}',
+        headers={"content-type": "application/json"},
     )
 
     assert response.status_code == 413
@@ -77,7 +81,9 @@ def test_failing_node_gives_a_typed_error_with_run_id_and_the_turn_is_kept(
     who = f"user-{uuid.uuid4().hex[:8]}"
     fake_agent.fail_next(status=401, times=1)
 
-    response = chat(client, "Forecast next quarter's revenue and churn for our customers.", who, session_id="s-fail")
+    response = chat(
+        client, "Forecast next quarter's revenue and churn for our customers.", who, session_id="s-fail"
+    )
 
     assert response.status_code == 502, response.text
     body = response.json()

@@ -52,7 +52,11 @@ def test_documents_are_ingested_counted_and_memory_cleared(client: TestClient) -
 def test_openai_compatible_completion_runs_the_graph(client: TestClient) -> None:
     response = client.post(
         "/v1/chat/completions",
-        json={"model": "orchestrator", "user": "sdk-user", "messages": [{"role": "user", "content": "Hi! Who are you?"}]},
+        json={
+            "model": "orchestrator",
+            "user": "sdk-user",
+            "messages": [{"role": "user", "content": "Hi! Who are you?"}],
+        },
     )
     streaming = client.post(
         "/v1/chat/completions", json={"stream": True, "messages": [{"role": "user", "content": "hi"}]}

@@ -21,7 +21,9 @@ ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:chat"
 @pytest.fixture
 def stubbed() -> Iterator[tuple[TestClient, Stubber]]:
     settings = Settings(chat_state_machine_arn=ARN, workflow_sync_mode="sync", max_prompt_chars=50)
-    sfn = boto3.client("stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    sfn = boto3.client(
+        "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(sfn) as stubber:
         app = create_app(settings, runner=WorkflowRunner(settings, client=sfn))
         yield TestClient(app, raise_server_exceptions=False), stubber
@@ -80,7 +82,9 @@ def test_failed_run_is_a_typed_json_error_with_run_id(
     stubbed: tuple[TestClient, Stubber], error: str, status: int, code: str
 ) -> None:
     client, stubber = stubbed
-    cause = json.dumps({"errorType": error, "errorMessage": "upstream said no", "stackTrace": ["secret frame"]})
+    cause = json.dumps(
+        {"errorType": error, "errorMessage": "upstream said no", "stackTrace": ["secret frame"]}
+    )
     stubber.add_response("start_sync_execution", sync_response("FAILED", error=error, cause=cause))
 
     response = client.post("/v1/chat", json={"prompt": "hi", "user_id": "u1"})

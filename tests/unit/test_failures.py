@@ -13,7 +13,9 @@ def lambda_cause(error_type: str, message: str) -> str:
 
 
 def test_typed_error_keeps_code_and_message() -> None:
-    info = describe_failure("ModelUnavailableError", lambda_cause("ModelUnavailableError", "model down after 4 tries"))
+    info = describe_failure(
+        "ModelUnavailableError", lambda_cause("ModelUnavailableError", "model down after 4 tries")
+    )
 
     assert info.code == "model_unavailable"
     assert info.message == "model down after 4 tries"
@@ -36,7 +38,9 @@ def test_states_timeout_maps_to_workflow_timeout() -> None:
 
 
 def test_api_error_has_the_nodes_status_and_the_run_id() -> None:
-    exc = error_from_failure("ModelUnavailableError", lambda_cause("ModelUnavailableError", "down"), run_id="r2")
+    exc = error_from_failure(
+        "ModelUnavailableError", lambda_cause("ModelUnavailableError", "down"), run_id="r2"
+    )
 
     assert isinstance(exc, ModelUnavailableError)
     assert exc.status_code == 503

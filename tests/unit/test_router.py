@@ -122,7 +122,7 @@ def test_unseen_phrasings_route_to_their_intent_without_a_model(
 def test_alternatives_are_the_top_three_scores_in_order(router: IntentRouter) -> None:
     result = router.classify("Forecast churn for the enterprise cohort next quarter.")
 
-    assert list(result.alternatives)[0] == result.name == "external_agent"
+    assert next(iter(result.alternatives)) == result.name == "external_agent"
     assert len(result.alternatives) == 3
     scores = list(result.alternatives.values())
     assert scores == sorted(scores, reverse=True)
@@ -152,6 +152,23 @@ def test_a_confident_request_never_calls_the_model(routes: RoutesConfig, embedde
 
     assert (intent.name, intent.method, usage) == ("tool", "embedding", None)
     assert llm.calls == []
+
+
+def test_between_the_thresholds_the_model_decides_only_when_one_is_configured(
+    routes: RoutesConfig, embedder: EmbeddedEmbedder
+) -> None:
+    # Given a request stage one puts above the route threshold but below llm_threshold
+    text = "Morning! Hope your week is going well."
+    without_model = IntentRouter(routes, embedder, None, llm_threshold=0.9)
+    llm = ScriptedLLM(['{"intent": "chat", "confidence": 0.97}'])
+    with_model = IntentRouter(routes, embedder, llm, llm_threshold=0.9)
+
+    alone, asked = without_model.classify(text), with_model.classify(text)
+
+    assert routes.route("chat").threshold <= alone.confidence < 0.9  # type: ignore[union-attr]
+    assert (alone.name, alone.method) == ("chat", "embedding")
+    assert (asked.name, asked.method, asked.confidence) == ("chat", "llm", 0.97)
+    assert len(llm.calls) == 1
 
 
 def test_a_valid_model_verdict_decides_an_unsure_request(
@@ -237,6 +254,8 @@ def test_a_broken_model_factory_does_not_break_routing(
     def factory() -> LLMClient:
         raise RuntimeError("provider misconfigured")
 
-    result = IntentRouter(unsure_routes, embedder, llm_threshold=1.01, llm_factory=factory).classify(AMBIGUOUS)
+    result = IntentRouter(unsure_routes, embedder, llm_threshold=1.01, llm_factory=factory).classify(
+        AMBIGUOUS
+    )
 
     assert (result.name, result.method) == ("chat", "default")

@@ -38,4 +38,5 @@ def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
             metrics.add_metric(name="NodeErrors", unit=MetricUnit.Count, value=1)
             raise
 
-    return handler
+    wrapped: LambdaHandler = handler
+    return wrapped

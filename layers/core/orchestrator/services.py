@@ -84,8 +84,21 @@ def run_store() -> RunStore:
 
 def reset() -> None:
     """Drop every cached service and the settings (tests and the local runtime change config)."""
+    from orchestrator.clients.embeddings import reset_embedders
+    from orchestrator.clients.external_agent import reset_external_agent_clients
+    from orchestrator.clients.llm import reset_llm_clients
+    from orchestrator.grounding import reset_retrievers
     from orchestrator.memory._dynamodb import reset_clients
+    from orchestrator.reasoning.router import reset_router_cache
 
+    for reset_cache in (
+        reset_embedders,
+        reset_external_agent_clients,
+        reset_llm_clients,
+        reset_retrievers,
+        reset_router_cache,
+    ):
+        reset_cache()
     get_settings.cache_clear()
     for factory in (planner, tool_registry, conversations, response_cache, run_store):
         factory.cache_clear()

@@ -30,7 +30,14 @@ _NOISY_LOGGERS = {
 
 
 class LocalRuntime:
-    """moto stand-ins for the stack in ``template_path``, with the real handlers behind them."""
+    """moto stand-ins for the stack in ``template_path``, with the real handlers behind them.
+
+    ``repo_root`` is where the functions' ``CodeUri`` folders are; ``parameter_overrides`` work as
+    in ``sam deploy``; ``retry_delay_scale`` multiplies ASL Retry waits (0 makes tests fast).
+    moto is process-wide, so one runtime runs at a time.
+    """
+
+    _active: LocalRuntime | None = None
 
     def __init__(
         self,
@@ -62,6 +69,8 @@ class LocalRuntime:
         """Start moto and create the stack; idempotent while running."""
         if self._mock is not None:
             return
+        if LocalRuntime._active is not None:
+            raise RuntimeError("Another LocalRuntime is running in this process; stop it first.")
         from moto import mock_aws
 
         # boto3 reads only the process environment, so only that counts for these three.
@@ -73,6 +82,7 @@ class LocalRuntime:
             self._set_env_if_unset(key, value, set(os.environ))
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        LocalRuntime._active = self
         try:
             self._lambdas.install()
             self._sfn.install()
@@ -93,6 +103,8 @@ class LocalRuntime:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        if LocalRuntime._active is self:
+            LocalRuntime._active = None
         for key in reversed(self._env_set):
             os.environ.pop(key, None)
         self._env_set.clear()

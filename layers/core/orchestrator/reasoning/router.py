@@ -1,8 +1,10 @@
 """Intent router: an embedded classifier first, a model call only when it is unsure and a real model exists.
 
 Stage one (:class:`~orchestrator.reasoning.classifier.RouteClassifier`) runs in well under a
-millisecond with no network. When its top probability is below the route's threshold, stage two
-asks the configured model once for a structured verdict. Anything wrong with that verdict (an
+millisecond with no network. Two thresholds apply to its top probability: the route's own
+(calibrated, in routes.json; ``llm_threshold`` when unset), below which the answer falls back to
+the default route; and ``max(route threshold, llm_threshold)``, below which a real model, when one
+is configured, is asked once for a structured verdict. Anything wrong with that verdict (an
 exception, text that is not JSON, an unknown route) leaves stage one's answer in place, so routing
 never fails because of the model. With no real model, an uncertain request goes to the default
 route (``chat``): the cheapest path, with no side effects.
@@ -83,10 +85,15 @@ class IntentRouter:
         self.classifier.fit()
 
     def threshold(self, route: str) -> float:
+        """Stage one's answer for ``route`` stands at or above this; below it, the default route."""
         configured = self.routes.route(route)
         if configured is None or configured.threshold is None:
             return self.llm_threshold
         return configured.threshold
+
+    def model_threshold(self, route: str) -> float:
+        """Below this, a real model (when configured) is asked: never lower than ``llm_threshold``."""
+        return max(self.threshold(route), self.llm_threshold)
 
     def scores(self, text: str) -> dict[str, float]:
         """Stage one's probability per route."""
@@ -95,25 +102,34 @@ class IntentRouter:
 
     def first_stage(self, text: str) -> Intent:
         """The embedded classifier's answer; the default route when it is unsure."""
+        return self._first_stage(text)[0]
+
+    def _first_stage(self, text: str) -> tuple[Intent, float]:
         default = self.routes.default_route
         if not text.strip():
-            return Intent(name=default, confidence=0.0, method="default")
+            return Intent(name=default, confidence=0.0, method="default"), 0.0
         scores = self.scores(text)
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         alternatives = {name: round(score, 4) for name, score in ranked[:_ALTERNATIVES]}
         best, confidence = ranked[0]
         if confidence >= self.threshold(best):
-            return Intent(
+            intent = Intent(
                 name=best, confidence=round(confidence, 4), method="embedding", alternatives=alternatives
             )
-        return Intent(
-            name=default, confidence=round(scores[default], 4), method="default", alternatives=alternatives
-        )
+        else:
+            intent = Intent(
+                name=default,
+                confidence=round(scores[default], 4),
+                method="default",
+                alternatives=alternatives,
+            )
+        return intent, confidence
 
     def route(self, text: str) -> RoutingOutcome:
         """Both stages: the model is asked only when stage one is unsure and a real model is configured."""
-        first = self.first_stage(text)
-        if first.method != "default" or not text.strip():
+        first, confidence = self._first_stage(text)
+        top = next(iter(first.alternatives), first.name)
+        if not text.strip() or confidence >= self.model_threshold(top):
             return RoutingOutcome(intent=first, first_stage=first)
         llm = self._model()
         if llm is None or not llm.is_real_model:

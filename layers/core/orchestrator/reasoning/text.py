@@ -41,13 +41,15 @@ _ACTION_VERB_LIST = """
     record reformat refactor report research retrieve review revise rewrite run save schedule
     score scrape screen search segment select send set share show sort split suggest summarise summarize
     synthesize synthesise tabulate tag tell test track train translate turn update upload validate verify
-    visualize visualise write
+    visualize visualise write print buy purchase pay contact ask reply respond invite hire install
+    remove delete cancel reserve register sign attach approve close start stop restart upgrade
+    backup restore remind arrange assemble
 """
 ACTION_VERBS = frozenset(_ACTION_VERB_LIST.split())
 
 _URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 _MATH = re.compile(r"\d\s*[-+*/^×x÷]\s*\d|\d[\d,.]*\s*%|\b\d[\d,.]*\b\D{1,40}\b\d[\d,.]*\b")
-_CODE = re.compile(r"[{}\[\];=]|\w\(.*\)|\b(?:print|import|def|lambda|console\.log|SELECT)\b")
+_CODE = re.compile(r"[{}\[\];=]|\w\([^()]{0,200}\)|\b(?:print|import|def|lambda|console\.log|SELECT)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _SEMICOLON = re.compile(r"\s*;\s*")
 _HEADING = re.compile(r"^\s*([^:]{3,80}):\s+(?=\S)")
