@@ -21,8 +21,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed-local requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed-local
-install-dev: $(VENV)/.installed-dev
+# The embedded model's data files (16 MB, checksummed), taken from the pinned wordllama wheel.
+MODEL := layers/core/orchestrator/models/wordllama/l2_supercat_256.safetensors
+$(MODEL): | $(BIN)/python
+	PYTHONPATH=layers/core $(BIN)/python -m orchestrator.clients.embeddings.model_files
+
+install: $(VENV)/.installed-local $(MODEL)
+install-dev: $(VENV)/.installed-dev $(MODEL)
 
 ## Serve the API on http://127.0.0.1:$(PORT): the real ASL and handlers on moto, offline model by default.
 run: install

@@ -53,7 +53,12 @@ def test_functions_share_runtime_and_architecture_with_the_layer(template: Templ
     assert function_globals["Runtime"] in layer["Properties"]["CompatibleRuntimes"]
     assert function_globals["Architectures"] == layer["Properties"]["CompatibleArchitectures"]
     assert layer["Metadata"]["BuildArchitecture"] == function_globals["Architectures"][0]
-    assert layer["Metadata"]["BuildMethod"] == function_globals["Runtime"]
+    # The layer is a makefile build (arm64 wheels + model files); its Makefile must target the runtime.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
+    assert "build-CoreLayer:" in makefile
+    assert f"--python-version {function_globals['Runtime'].removeprefix('python')}" in makefile
+    assert "manylinux2014_aarch64" in makefile and function_globals["Architectures"] == ["arm64"]
     assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
 
 

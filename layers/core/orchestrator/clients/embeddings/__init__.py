@@ -53,10 +53,8 @@ def _build(settings: Settings) -> Embedder:
         )
     from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 
-    config, _, dim = model.rpartition("_")
-    if not config or not dim.isdigit():
-        return EmbeddedEmbedder()
-    return EmbeddedEmbedder(config=config, dim=int(dim))
+    # One embedded model ships with the layer (model_files.py); EMBEDDING_MODEL names remote ones.
+    return EmbeddedEmbedder()
 
 
 def get_embedder(settings: Settings) -> Embedder:

@@ -1,50 +1,81 @@
-"""The embedded default: WordLlama's static embeddings, whose weights ship inside the wheel."""
+"""The embedded default: WordLlama's static token embeddings, averaged — numpy, no network.
+
+The files come from :mod:`orchestrator.clients.embeddings.model_files` (shipped in the layer).
+Inference is what WordLlama does for dense embeddings: tokenize without special tokens or
+truncation, look up each token's row, average over real tokens, normalise.
+"""
 
 from __future__ import annotations
 
-import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clients.embeddings.base import Embedder
+from orchestrator.errors import ConfigurationError
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
 _lock = threading.Lock()
-_models: dict[str, Any] = {}
+_models: dict[str, tuple[Any, Any]] = {}
+
+#: Texts embedded per batch: bounds the (batch × tokens × dim) array a long input builds.
+BATCH_SIZE = 64
 
 
-def _load(config: str, dim: int) -> Any:
-    # WordLlama.load() looks for weights in a cache folder and downloads on a miss; pointing the
-    # cache at the package's own folder with downloads disabled keeps it offline (DESIGN.md §7).
-    import wordllama
-    from wordllama import WordLlama
+def _load(folder: Path) -> tuple[Any, Any]:
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
 
-    package_dir = os.path.dirname(str(wordllama.__file__))
-    return WordLlama.load(config=config, dim=dim, cache_dir=package_dir, disable_download=True)
+    from orchestrator.clients.embeddings.model_files import TOKENIZER_FILE, WEIGHTS_FILE
+
+    if not (folder / WEIGHTS_FILE).is_file() or not (folder / TOKENIZER_FILE).is_file():
+        raise ConfigurationError(
+            f"Embedded model files are missing in {folder}; run "
+            "`python -m orchestrator.clients.embeddings.model_files` (make install does)."
+        )
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    tokenizer.enable_padding()
+    tokenizer.no_truncation()
+    table = load_file(str(folder / WEIGHTS_FILE))["embedding.weight"].astype("float32")
+    return tokenizer, table
 
 
 class EmbeddedEmbedder(Embedder):
     """Loaded once per process (per Lambda container), on first use."""
 
-    def __init__(self, config: str = "l2_supercat", dim: int = 256) -> None:
-        self.name = f"wordllama:{config}_{dim}"
-        self.dim = dim
-        self._config = config
+    def __init__(self, model_dir: Path | None = None) -> None:
+        from orchestrator.clients.embeddings.model_files import model_dir as default_dir
 
-    def _model(self) -> Any:
-        model = _models.get(self.name)
+        self._dir = model_dir or default_dir()
+        self.name = "wordllama:l2_supercat_256"
+        self.dim = 256
+
+    def _model(self) -> tuple[Any, Any]:
+        key = str(self._dir)
+        model = _models.get(key)
         if model is None:
             with _lock:
-                model = _models.get(self.name)
+                model = _models.get(key)
                 if model is None:
-                    model = _models[self.name] = _load(self._config, self.dim)
+                    model = _models[key] = _load(self._dir)
         return model
 
     def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         import numpy as np
 
-        vectors = np.asarray(self._model().embed(texts, norm=True), dtype=np.float32)
-        return vectors
+        tokenizer, table = self._model()
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), BATCH_SIZE):
+            encoded = tokenizer.encode_batch(texts[start : start + BATCH_SIZE], add_special_tokens=False)
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.float32)
+            np.clip(ids, 0, table.shape[0] - 1, out=ids)
+            summed = np.einsum("bt,btd->bd", mask, table[ids], dtype=np.float32)
+            pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            # An empty text pools to zeros; leave it zero rather than divide by zero.
+            out[start : start + len(encoded)] = pooled / np.where(norms == 0, 1.0, norms)
+        return out
