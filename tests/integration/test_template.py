@@ -58,7 +58,7 @@ def test_functions_share_runtime_and_architecture_with_the_layer(template: Templ
     makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
     assert "build-CoreLayer:" in makefile
     assert f"--python-version {function_globals['Runtime'].removeprefix('python')}" in makefile
-    assert "manylinux2014_aarch64" in makefile and function_globals["Architectures"] == ["arm64"]
+    assert "manylinux_2_34_aarch64" in makefile and function_globals["Architectures"] == ["arm64"]
     assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
 
 

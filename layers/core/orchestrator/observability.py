@@ -1,7 +1,8 @@
-"""Powertools wiring for node handlers: structured logs, X-Ray traces and EMF metrics."""
+"""Powertools wiring for node handlers: structured logs, EMF metrics and (opt-in) X-Ray subsegments."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -9,22 +10,27 @@ NodeHandle = Callable[[dict[str, Any]], dict[str, Any]]
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+def tracing_enabled() -> bool:
+    """Powertools' own switch. The X-Ray SDK costs ~300 ms of cold start (it builds a botocore
+    client at import), so the template turns it on only with ``DetailedTracing=true``; Lambda's
+    Active tracing still records every invocation and the state machine's trace without it."""
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in {"1", "true"}
+
+
 def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
-    """Wrap a node's ``handle(event)`` as a Lambda handler with Logger, Tracer and Metrics.
+    """Wrap a node's ``handle(event)`` as a Lambda handler with Logger, Metrics and Tracer.
 
     One place for the decorators keeps the seven node handlers identical in shape; the
     handler files themselves only say which node they are.
     """
-    from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.metrics import MetricUnit
 
     logger = Logger(service=node)
-    tracer = Tracer(service=node)
     # The service dimension names the node on every metric (one Lambda, one node).
     metrics = Metrics(service=node)
 
     @metrics.log_metrics(capture_cold_start_metric=True)
-    @tracer.capture_lambda_handler(capture_response=False)
     @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         state = event.get("state") or {}
@@ -39,4 +45,8 @@ def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
             raise
 
     wrapped: LambdaHandler = handler
+    if tracing_enabled():
+        from aws_lambda_powertools import Tracer
+
+        wrapped = Tracer(service=node).capture_lambda_handler(handler, capture_response=False)
     return wrapped

@@ -22,8 +22,6 @@ log = logging.getLogger("orchestrator.local")
 @contextmanager
 def local_stack(repo_root: Path = REPO_ROOT) -> Iterator[LocalRuntime]:
     """Start the AWS stand-ins from template.yaml; the API then talks to them as it would on AWS."""
-    # moto has no StartSyncExecution: locally the API starts the execution and waits for it.
-    os.environ.setdefault("WORKFLOW_SYNC_MODE", "poll")
     # X-Ray has no daemon here; metrics would print one EMF blob per node per request.
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
