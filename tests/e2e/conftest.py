@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -50,3 +51,22 @@ def client(stack: LocalRuntime) -> Iterator[TestClient]:
 
 def chat(client: TestClient, prompt: str, user_id: str, **extra: Any) -> Any:
     return client.post("/v1/chat", json={"prompt": prompt, "user_id": user_id, **extra})
+
+
+@contextmanager
+def reconfigured(**env: str) -> Iterator[None]:
+    """Change settings for the running stack (handlers run in this process) and put them back."""
+    from orchestrator import services
+
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    services.reset()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        services.reset()

@@ -122,7 +122,12 @@ def test_optional_parameters_exist_only_when_given() -> None:
 
 
 def test_environment_variables_name_settings(template: Template) -> None:
-    not_settings = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "SETTINGS_SSM_PATH"}
+    not_settings = {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_TRACE_DISABLED",
+        "SETTINGS_SSM_PATH",
+    }
     for logical_id in _resources(template, "AWS::Serverless::Function"):
         variables = template.function_properties(logical_id)["Environment"]["Variables"]
         for key in set(variables) - not_settings:
