@@ -17,6 +17,15 @@ def tracing_enabled() -> bool:
     return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in {"1", "true"}
 
 
+def node_usage(node: str, result: dict[str, Any]) -> dict[str, Any] | None:
+    """This node's usage in its output: a state's ``usage[node]``, or a step result's ``usage``."""
+    usage = result.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    own = usage.get(node, usage if "latency_ms" in usage else None)
+    return own if isinstance(own, dict) else None
+
+
 def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
     """Wrap a node's ``handle(event)`` as a Lambda handler with Logger, Metrics and Tracer.
 
@@ -39,10 +48,19 @@ def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
         )
         metrics.add_metric(name="NodeInvocations", unit=MetricUnit.Count, value=1)
         try:
-            return handle(event)
+            result = handle(event)
         except Exception:
             metrics.add_metric(name="NodeErrors", unit=MetricUnit.Count, value=1)
             raise
+        usage = node_usage(node, result)
+        if usage:
+            metrics.add_metric(
+                name="NodeLatency", unit=MetricUnit.Milliseconds, value=usage.get("latency_ms", 0)
+            )
+            metrics.add_metric(name="TokensIn", unit=MetricUnit.Count, value=usage.get("tokens_in", 0))
+            metrics.add_metric(name="TokensOut", unit=MetricUnit.Count, value=usage.get("tokens_out", 0))
+            metrics.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=usage.get("cost_usd", 0.0))
+        return result
 
     wrapped: LambdaHandler = handler
     if tracing_enabled():

@@ -1,0 +1,48 @@
+"""Given a node handler, usage becomes EMF metrics and errors are counted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestrator.observability import node_handler, node_usage
+
+
+class Context:
+    function_name = "fn"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+    aws_request_id = "req-1"
+
+
+def test_node_usage_reads_state_and_step_results() -> None:
+    state_out = {"usage": {"llm_agent": {"latency_ms": 5, "tokens_in": 7}, "planner": {"latency_ms": 1}}}
+    step_out = {"usage": {"latency_ms": 3, "tokens_in": 2}}
+
+    assert node_usage("llm_agent", state_out) == {"latency_ms": 5, "tokens_in": 7}
+    assert node_usage("llm_agent", step_out) == {"latency_ms": 3, "tokens_in": 2}
+    assert node_usage("llm_agent", {"ok": True}) is None
+
+
+def test_handler_emits_usage_metrics(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Test")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+
+    def handle(event: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "usage": {"llm_agent": {"latency_ms": 12.5, "tokens_in": 30, "tokens_out": 9, "cost_usd": 0.01}}
+        }
+
+    node_handler("llm_agent", handle)({"action": "answer"}, Context())
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    metrics = {
+        k: v for blob in blobs for k, v in blob.items() if k in {"TokensIn", "TokensOut", "NodeLatency"}
+    }
+    assert metrics["TokensIn"] in (30.0, [30.0]) and metrics["TokensOut"] in (9.0, [9.0])
+    assert metrics["NodeLatency"] in (12.5, [12.5])
