@@ -91,10 +91,7 @@ class Settings(BaseSettings):
     # API limits
     max_prompt_chars: int = Field(default=8000, gt=0)
     max_metadata_bytes: int = Field(default=4096, gt=0)
-    max_user_id_chars: int = Field(default=128, gt=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    auth_enabled: bool = False
-    api_keys: SecretStr | None = None
 
     # Workflow
     chat_state_machine_arn: str | None = None
@@ -127,8 +124,6 @@ class Settings(BaseSettings):
     datasource_retry_budget_s: float = Field(default=12.0, gt=0)
     #: First backoff wait of the agent and data source clients (full jitter, doubling).
     http_backoff_base_s: float = Field(default=0.2, gt=0)
-    vector_db_url: str | None = None
-    vector_db_api_key: SecretStr | None = None
     grounding_top_k: int = Field(default=4, ge=1, le=50)
     #: Cosine similarity below which a stored chunk is not returned. With the embedded model and
     #: 500-character chunks, unrelated questions score under 0.12 and answering chunks over 0.22.
