@@ -33,6 +33,10 @@ def test_handler_emits_usage_metrics(
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
 
+    from aws_lambda_powertools import Metrics
+
+    Metrics().clear_metrics()  # the metric set is shared by every Metrics instance in a process
+
     def handle(event: dict[str, Any]) -> dict[str, Any]:
         return {
             "usage": {"llm_agent": {"latency_ms": 12.5, "tokens_in": 30, "tokens_out": 9, "cost_usd": 0.01}}
@@ -44,5 +48,19 @@ def test_handler_emits_usage_metrics(
     metrics = {
         k: v for blob in blobs for k, v in blob.items() if k in {"TokensIn", "TokensOut", "NodeLatency"}
     }
-    assert metrics["TokensIn"] in (30.0, [30.0]) and metrics["TokensOut"] in (9.0, [9.0])
-    assert metrics["NodeLatency"] in (12.5, [12.5])
+    values = {k: v if isinstance(v, list) else [v] for k, v in metrics.items()}  # EMF may list values
+    assert values == {"TokensIn": [30.0], "TokensOut": [9.0], "NodeLatency": [12.5]}
+
+
+def test_disabled_metrics_collect_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_lambda_powertools import Metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    Metrics().clear_metrics()
+
+    node_handler("planner", lambda event: {"usage": {"planner": {"latency_ms": 1}}})(
+        {"action": "plan"}, Context()
+    )
+
+    assert Metrics().metric_set == {}

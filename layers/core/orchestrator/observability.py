@@ -17,6 +17,12 @@ def tracing_enabled() -> bool:
     return os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in {"1", "true"}
 
 
+def metrics_enabled() -> bool:
+    # Disabled metrics are still collected in memory and never flushed: in a long-lived local
+    # process (make run) that would grow without bound, so nothing is recorded at all.
+    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() not in {"1", "true"}
+
+
 def node_usage(node: str, result: dict[str, Any]) -> dict[str, Any] | None:
     """This node's usage in its output: a state's ``usage[node]``, or a step result's ``usage``."""
     usage = result.get("usage")
@@ -37,34 +43,37 @@ def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
 
     logger = Logger(service=node)
     # The service dimension names the node on every metric (one Lambda, one node).
-    metrics = Metrics(service=node)
+    metrics = Metrics(service=node) if metrics_enabled() else None
 
-    @metrics.log_metrics(capture_cold_start_metric=True)
+    def count(name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
+        if metrics is not None:
+            metrics.add_metric(name=name, unit=unit, value=value)
+
     @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         state = event.get("state") or {}
         logger.append_keys(
             node=node, action=event.get("action"), run_id=event.get("run_id") or state.get("run_id")
         )
-        metrics.add_metric(name="NodeInvocations", unit=MetricUnit.Count, value=1)
+        count("NodeInvocations", 1)
         try:
             result = handle(event)
         except Exception:
-            metrics.add_metric(name="NodeErrors", unit=MetricUnit.Count, value=1)
+            count("NodeErrors", 1)
             raise
         usage = node_usage(node, result)
         if usage:
-            metrics.add_metric(
-                name="NodeLatency", unit=MetricUnit.Milliseconds, value=usage.get("latency_ms", 0)
-            )
-            metrics.add_metric(name="TokensIn", unit=MetricUnit.Count, value=usage.get("tokens_in", 0))
-            metrics.add_metric(name="TokensOut", unit=MetricUnit.Count, value=usage.get("tokens_out", 0))
-            metrics.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=usage.get("cost_usd", 0.0))
+            count("NodeLatency", usage.get("latency_ms", 0), MetricUnit.Milliseconds)
+            count("TokensIn", usage.get("tokens_in", 0))
+            count("TokensOut", usage.get("tokens_out", 0))
+            count("CostUSD", usage.get("cost_usd", 0.0), MetricUnit.NoUnit)
         return result
 
     wrapped: LambdaHandler = handler
+    if metrics is not None:
+        wrapped = metrics.log_metrics(wrapped, capture_cold_start_metric=True)
     if tracing_enabled():
         from aws_lambda_powertools import Tracer
 
-        wrapped = Tracer(service=node).capture_lambda_handler(handler, capture_response=False)
+        wrapped = Tracer(service=node).capture_lambda_handler(wrapped, capture_response=False)
     return wrapped
