@@ -27,11 +27,12 @@ class WorkflowRunner:
             import boto3
             from botocore.config import Config
 
-            # Express executions may run for minutes; the read timeout must outlast the run.
+            # StartSyncExecution holds the connection for the whole run, so the read timeout is the
+            # run's deadline. No blind retries: a retried start would run the turn a second time.
             config = Config(
-                read_timeout=int(self._settings.workflow_timeout_s) + 10,
+                read_timeout=max(1, int(self._settings.workflow_timeout_s)),
                 connect_timeout=5,
-                retries={"mode": "standard", "max_attempts": 3},
+                retries={"mode": "standard", "max_attempts": 1},
             )
             self._client = boto3.client("stepfunctions", region_name=self._settings.aws_region, config=config)
         return self._client
@@ -46,7 +47,18 @@ class WorkflowRunner:
         arn = self._arn(self._settings.chat_state_machine_arn, "CHAT_STATE_MACHINE_ARN")
         payload = state.model_dump_json()
         if self._settings.workflow_sync_mode == "sync":
-            result = self.client.start_sync_execution(stateMachineArn=arn, name=state.run_id, input=payload)
+            from botocore.exceptions import ReadTimeoutError
+
+            try:
+                result = self.client.start_sync_execution(
+                    stateMachineArn=arn, name=state.run_id, input=payload
+                )
+            except ReadTimeoutError as exc:
+                raise WorkflowTimeoutError(
+                    f"The run did not finish within {self._settings.workflow_timeout_s:.0f} s; "
+                    "long requests belong in POST /v1/runs.",
+                    details={"run_id": state.run_id},
+                ) from exc
         else:
             execution_arn = self.client.start_execution(
                 stateMachineArn=arn, name=state.run_id, input=payload
