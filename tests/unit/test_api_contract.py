@@ -122,3 +122,40 @@ def test_missing_state_machine_configuration_is_explained() -> None:
 
     assert response.status_code == 500
     assert "CHAT_STATE_MACHINE_ARN" in response.json()["error"]["message"]
+
+
+def test_a_run_outlasting_the_timeout_is_a_504_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls: list[str] = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            calls.append(self.path)
+            time.sleep(3)  # longer than the run's deadline
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
+    settings = Settings(chat_state_machine_arn=ARN, workflow_sync_mode="sync", workflow_timeout_s=1)
+    try:
+        client = TestClient(create_app(settings), raise_server_exceptions=False)
+        started = time.monotonic()
+        response = client.post("/v1/chat", json={"prompt": "hi", "user_id": "u1"})
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "workflow_timeout"
+    assert len(response.json()["run_id"]) == 32
+    assert elapsed < 2.5
+    assert len(calls) == 1  # not retried: a second start would run the turn twice

@@ -32,7 +32,7 @@ class WorkflowRunner:
             config = Config(
                 read_timeout=max(1, int(self._settings.workflow_timeout_s)),
                 connect_timeout=5,
-                retries={"mode": "standard", "max_attempts": 1},
+                retries={"mode": "standard", "total_max_attempts": 1},
             )
             self._client = boto3.client("stepfunctions", region_name=self._settings.aws_region, config=config)
         return self._client
