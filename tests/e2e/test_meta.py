@@ -69,3 +69,24 @@ def test_openai_compatible_completion_runs_the_graph(client: TestClient) -> None
     assert len(body["orchestrator"]["run_id"]) == 32
     assert streaming.status_code == 422
     assert client.get("/v1/models").json()["data"][0]["id"] == "orchestrator"
+
+
+def test_no_endpoint_or_log_shows_the_api_key(stack: object, caplog) -> None:  # type: ignore[no-untyped-def]
+    from orchestrator.api import create_app
+    from tests.e2e.conftest import reconfigured
+
+    secret = "sk-live-do-not-leak-1234567890"
+    env = {"LLM_PROVIDER": "openai", "LLM_DEFAULT_MODEL": "m", "LLM_API_KEY": secret, "LLM_MAX_RETRIES": "0"}
+    env["LLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # the discard port: nothing answers, nothing leaves
+    with reconfigured(**env), caplog.at_level("DEBUG"):
+        client = TestClient(create_app(), raise_server_exceptions=False)
+        bodies = [
+            client.get("/health").text,
+            client.get("/").text,
+            client.post("/v1/llm/test-connection", json={}).text,
+            client.get("/v1/llm/models").text,
+        ]
+
+    assert all(secret not in body for body in bodies)
+    assert secret not in caplog.text
+    assert '"provider":"openai"' in bodies[0]
