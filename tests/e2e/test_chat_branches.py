@@ -125,3 +125,22 @@ def test_turns_are_remembered_in_the_session(client: TestClient) -> None:
     record = client.get(f"/v1/runs/{first.json()['run_id']}")
     assert record.status_code == 200
     assert record.json()["status"] == "SUCCEEDED"
+
+
+def test_background_run_is_accepted_then_finishes(client: TestClient) -> None:
+    import time
+
+    accepted = client.post("/v1/runs", json={"prompt": "Calculate 21 * 2 for me", "user_id": user()})
+    assert accepted.status_code == 202, accepted.text
+    status_url = accepted.json()["status_url"]
+
+    for _ in range(200):  # bounded: 10 s
+        record = client.get(status_url).json()
+        if record["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+
+    assert record["status"] == "SUCCEEDED", record
+    assert record["intent"]["name"] == "tool"
+    assert "42" in record["response"]["text"]
+    assert client.get("/v1/runs/no-such-run").status_code == 404
