@@ -15,6 +15,7 @@ from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 from orchestrator.config import Settings
 from orchestrator.errors import NotFoundError, ValidationError
 from orchestrator.grounding import SHARED_OWNER, DocumentStore
+from tests.support.aws import create_documents_table, use_fake_credentials
 
 DOCS = {
     "refund-policy": (
@@ -56,9 +57,7 @@ def embedder() -> EmbeddedEmbedder:
 def aws() -> Iterator[Any]:
     # One moto per module (starting it costs ~0.2 s); each test gets its own table instead.
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        use_fake_credentials(env)
         with mock_aws():
             yield boto3.resource("dynamodb", region_name="us-east-1")
 
@@ -66,18 +65,7 @@ def aws() -> Iterator[Any]:
 @pytest.fixture
 def table_name(aws: Any) -> str:
     name = f"documents-{uuid.uuid4().hex[:8]}"
-    aws.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "doc_id", "AttributeType": "S"},
-            {"AttributeName": "chunk_id", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "doc_id", "KeyType": "HASH"},
-            {"AttributeName": "chunk_id", "KeyType": "RANGE"},
-        ],
-    )
+    create_documents_table(aws, name)
     return name
 
 

@@ -14,6 +14,7 @@ from orchestrator.config import Settings
 from orchestrator.errors import ToolNotFoundError, TransientError, ValidationError
 from orchestrator.tools.models import ToolDefinition
 from orchestrator.tools.registry import ToolRegistry
+from tests.support.aws import use_fake_credentials
 
 TABLE = "test-tools"
 BUILTINS = ["calculator", "fetch_url", "run_python", "current_time"]
@@ -21,12 +22,7 @@ BUILTINS = ["calculator", "fetch_url", "run_python", "current_time"]
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_fake_credentials(monkeypatch)
     with mock_aws():
         resource = boto3.resource("dynamodb", region_name="us-east-1")
         resource.create_table(

@@ -7,41 +7,18 @@ from typing import Any
 
 from orchestrator.agent import build_messages, run_agent
 from orchestrator.agent.loop import FINAL_ANSWER_NUDGE
-from orchestrator.clients.llm import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm import ChatMessage, ChatResult, TokenUsage, ToolSpec
 from orchestrator.clients.llm.openai import OpenAICompatibleClient
 from orchestrator.errors import ToolTimeoutError
 from orchestrator.state import ToolCall, ToolResult
 from tests.support.fake_openai import FakeOpenAIServer
+from tests.support.scripted_llm import ScriptedLLM
 
 ADD = ToolSpec(
     name="add",
     description="Add two numbers",
     parameters={"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}},
 )
-
-
-class ScriptedModel(LLMClient):
-    """Replies from a list; records what it was sent (a fake model, not a patch of our code)."""
-
-    provider = "scripted"
-
-    def __init__(self, replies: list[ChatResult]) -> None:
-        self.replies = replies
-        self.sent: list[tuple[list[ChatMessage], list[ToolSpec] | None]] = []
-
-    def chat(
-        self,
-        messages: list[ChatMessage],
-        *,
-        tools: list[ToolSpec] | None = None,
-        response_format: dict[str, Any] | None = None,
-        model: str | None = None,
-    ) -> ChatResult:
-        self.sent.append((list(messages), tools))
-        return self.replies.pop(0)
-
-    def list_models(self) -> list[ModelInfo]:
-        return []
 
 
 def _calls(*pairs: tuple[str, dict[str, Any]]) -> ChatResult:
@@ -62,7 +39,7 @@ def add(call: ToolCall) -> ToolResult:
 
 
 def test_two_tool_rounds_then_an_answer() -> None:
-    model = ScriptedModel(
+    model = ScriptedLLM(
         [_calls(("add", {"a": 1, "b": 2})), _calls(("add", {"a": 3, "b": 4})), _text("3 and 7")]
     )
     outcome = run_agent(
@@ -74,7 +51,7 @@ def test_two_tool_rounds_then_an_answer() -> None:
     assert len(outcome.calls) == 3
     assert [r.output for r in outcome.tool_results] == [3, 7]
     assert [c.arguments for c in outcome.tool_calls] == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
-    last_messages, last_tools = model.sent[-1]
+    last_messages, last_tools = model.calls[-1]["messages"], model.calls[-1]["tools"]
     assert last_tools == [ADD]  # still offered: the model chose to answer
     assert [m.role for m in last_messages] == ["user", "assistant", "tool", "assistant", "tool"]
     assert json.loads(last_messages[2].content) == {"ok": True, "output": 3}
@@ -82,27 +59,25 @@ def test_two_tool_rounds_then_an_answer() -> None:
 
 
 def test_max_rounds_caps_the_loop_and_forces_an_answer_without_tools() -> None:
-    model = ScriptedModel(
-        [_calls(("add", {"a": 1, "b": 1})), _calls(("add", {"a": 2, "b": 2})), _text("done")]
-    )
+    model = ScriptedLLM([_calls(("add", {"a": 1, "b": 1})), _calls(("add", {"a": 2, "b": 2})), _text("done")])
     outcome = run_agent(
         model, [ChatMessage(role="user", content="loop")], tools=[ADD], execute_tool=add, max_rounds=2
     )
 
     assert (outcome.text, outcome.rounds, len(outcome.calls)) == ("done", 2, 3)
-    final_messages, final_tools = model.sent[-1]
+    final_messages, final_tools = model.calls[-1]["messages"], model.calls[-1]["tools"]
     assert final_tools is None
     assert final_messages[-1] == ChatMessage(role="user", content=FINAL_ANSWER_NUDGE)
 
 
 def test_zero_rounds_or_no_tools_is_a_single_plain_call() -> None:
     for tools, rounds in (([ADD], 0), ([], 3)):
-        model = ScriptedModel([_text("plain")])
+        model = ScriptedLLM([_text("plain")])
         outcome = run_agent(
             model, [ChatMessage(role="user", content="hi")], tools=tools, execute_tool=add, max_rounds=rounds
         )
         assert (outcome.text, outcome.rounds, len(outcome.calls)) == ("plain", 0, 1)
-        assert model.sent[0][1] is None
+        assert model.calls[0]["tools"] is None
 
 
 def test_failing_tools_are_reported_to_the_model_and_long_results_truncated() -> None:
@@ -111,7 +86,7 @@ def test_failing_tools_are_reported_to_the_model_and_long_results_truncated() ->
             raise ToolTimeoutError("Tool 'slow' timed out after 10 s")
         return ToolResult(call_id=call.id, name=call.name, ok=True, output="x" * 10_000)
 
-    model = ScriptedModel([_calls(("slow", {}), ("big", {})), _text("partial answer")])
+    model = ScriptedLLM([_calls(("slow", {}), ("big", {})), _text("partial answer")])
     outcome = run_agent(
         model,
         [ChatMessage(role="user", content="go")],
@@ -122,7 +97,7 @@ def test_failing_tools_are_reported_to_the_model_and_long_results_truncated() ->
     )
     assert outcome.tool_results[0].ok is False
     assert outcome.tool_results[0].error == "Tool 'slow' timed out after 10 s"
-    tool_messages = [m for m in model.sent[-1][0] if m.role == "tool"]
+    tool_messages = [m for m in model.calls[-1]["messages"] if m.role == "tool"]
     assert json.loads(tool_messages[0].content) == {"ok": False, "error": "Tool 'slow' timed out after 10 s"}
     assert len(tool_messages[1].content) < 600 and "truncated" in tool_messages[1].content
 

@@ -17,6 +17,7 @@ from orchestrator.errors import DatasourceError, DatasourceUnavailableError
 from orchestrator.grounding import DocumentStore, Retriever, fuse, get_retriever, reset_retrievers
 from orchestrator.state import Passage
 from tests.support import FakeClock
+from tests.support.aws import create_documents_table, use_fake_credentials
 from tests.support.fake_agent import SEARCH, FakeAgentServer
 
 TABLE = "retriever-docs"
@@ -107,22 +108,10 @@ def test_datasource_errors_are_typed(agent: FakeAgentServer) -> None:
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DocumentStore]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    use_fake_credentials(monkeypatch)
     with mock_aws():
         resource = boto3.resource("dynamodb", region_name="us-east-1")
-        resource.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "doc_id", "AttributeType": "S"},
-                {"AttributeName": "chunk_id", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "doc_id", "KeyType": "HASH"},
-                {"AttributeName": "chunk_id", "KeyType": "RANGE"},
-            ],
-        )
+        create_documents_table(resource, TABLE)
         document_store = DocumentStore(TABLE, embedder=EmbeddedEmbedder(), resource=resource)
         document_store.ingest(
             "u1",

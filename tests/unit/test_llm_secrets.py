@@ -7,10 +7,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
-from moto import mock_aws
 
 from orchestrator.clients.llm import ChatMessage, get_llm_client, reset_llm_clients
 from orchestrator.clients.llm.openai import OpenAICompatibleClient
@@ -19,6 +17,7 @@ from orchestrator.config import Settings
 from orchestrator.errors import ConfigurationError, ModelUnavailableError
 from orchestrator.secrets import get_external_agent_token, get_llm_api_key, is_placeholder
 from tests.support import FakeClock
+from tests.support.aws import mocked_parameter_store
 from tests.support.fake_openai import FakeOpenAIServer
 
 KEY = "sk-live-SUPERSECRET-4242"
@@ -30,15 +29,8 @@ def _settings(**values: Any) -> Settings:
 
 @pytest.fixture
 def secretsmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    parameters.clear_caches()
-    parameters.base.DEFAULT_PROVIDERS.clear()  # its boto3 client must be created inside the mock
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name="us-east-1")
-    parameters.clear_caches()
-    parameters.base.DEFAULT_PROVIDERS.clear()
+    with mocked_parameter_store(monkeypatch, "secretsmanager") as client:
+        yield client
 
 
 def test_environment_key_wins_and_placeholders_count_as_unset() -> None:

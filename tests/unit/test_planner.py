@@ -8,45 +8,17 @@ from typing import Any
 import pytest
 
 from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.base import TokenUsage
 from orchestrator.config import Settings
 from orchestrator.errors import ModelResponseError, ModelUnavailableError
 from orchestrator.reasoning.planner import Planner, PlanValidationError, next_wave, validate_plan
 from orchestrator.reasoning.router import IntentRouter
 from orchestrator.reasoning.routes import load_routes
 from orchestrator.state import PlanStep
+from tests.support.scripted_llm import ScriptedLLM
 
-
-class ScriptedLLM(LLMClient):
-    """A test double: replies (or raises) from a script and records what it was asked."""
-
-    provider = "scripted"
-
-    def __init__(self, replies: list[str | Exception]) -> None:
-        self.replies = list(replies)
-        self.calls: list[dict[str, Any]] = []
-
-    def chat(
-        self,
-        messages: list[ChatMessage],
-        *,
-        tools: list[ToolSpec] | None = None,
-        response_format: dict[str, Any] | None = None,
-        model: str | None = None,
-    ) -> ChatResult:
-        self.calls.append({"messages": list(messages), "response_format": response_format})
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return ChatResult(
-            text=reply,
-            usage=TokenUsage(tokens_in=300, tokens_out=80),
-            model="scripted-1",
-            provider="scripted",
-        )
-
-    def list_models(self) -> list[ModelInfo]:
-        return [ModelInfo(id="scripted-1", provider="scripted")]
+#: What each scripted planning call reports; the usage assertions add these up.
+PLAN_USAGE = TokenUsage(tokens_in=300, tokens_out=80)
 
 
 def _step(id_: str, node: str = "llm_agent", depends_on: list[str] | None = None) -> dict[str, Any]:
@@ -174,7 +146,7 @@ def test_more_clauses_than_allowed_merge_into_the_last_step(router: IntentRouter
 
 
 def test_a_valid_model_plan_is_used_as_is(router: IntentRouter) -> None:
-    llm = ScriptedLLM([VALID])
+    llm = ScriptedLLM([VALID], usage=PLAN_USAGE)
 
     outcome = Planner(router, llm, max_steps=4).plan("Research hotels and flights, then write an itinerary.")
 
@@ -201,7 +173,7 @@ def test_a_valid_model_plan_is_used_as_is(router: IntentRouter) -> None:
     ],
 )
 def test_a_malformed_model_plan_is_repaired_on_the_retry(router: IntentRouter, broken: str) -> None:
-    llm = ScriptedLLM([broken, VALID])
+    llm = ScriptedLLM([broken, VALID], usage=PLAN_USAGE)
 
     outcome = Planner(router, llm, max_steps=4).plan("Research hotels and flights, then write an itinerary.")
 
@@ -214,7 +186,7 @@ def test_a_malformed_model_plan_is_repaired_on_the_retry(router: IntentRouter, b
 
 
 def test_a_plan_invalid_twice_falls_back_to_the_heuristic_and_says_so(router: IntentRouter) -> None:
-    llm = ScriptedLLM(["not json", _plan_json(_step("s1"))])
+    llm = ScriptedLLM(["not json", _plan_json(_step("s1"))], usage=PLAN_USAGE)
 
     outcome = Planner(router, llm, max_steps=4).plan("First calculate 12 * 12, then write a haiku about it.")
 
@@ -225,7 +197,7 @@ def test_a_plan_invalid_twice_falls_back_to_the_heuristic_and_says_so(router: In
 
 
 def test_a_plan_invalid_twice_is_refused_cleanly_when_configured(router: IntentRouter) -> None:
-    llm = ScriptedLLM(["not json", "still not json"])
+    llm = ScriptedLLM(["not json", "still not json"], usage=PLAN_USAGE)
     planner = Planner(router, llm, max_steps=4, on_invalid="refuse")
 
     with pytest.raises(ModelResponseError) as caught:
@@ -236,7 +208,7 @@ def test_a_plan_invalid_twice_is_refused_cleanly_when_configured(router: IntentR
 
 
 def test_an_unavailable_model_propagates_for_the_state_machine_to_retry(router: IntentRouter) -> None:
-    llm = ScriptedLLM([ModelUnavailableError("model down")])
+    llm = ScriptedLLM([ModelUnavailableError("model down")], usage=PLAN_USAGE)
 
     with pytest.raises(ModelUnavailableError):
         Planner(router, llm, max_steps=4).plan("Research hotels and flights, then write an itinerary.")

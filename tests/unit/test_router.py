@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.base import LLMClient, TokenUsage
 from orchestrator.config import Settings
 from orchestrator.errors import ModelUnavailableError
 from orchestrator.reasoning.router import IntentRouter
 from orchestrator.reasoning.routes import RoutesConfig, load_routes
+from tests.support.scripted_llm import ScriptedLLM
 
 # Written for this test: in neither routes.json, the shared dev set, nor bench/routing_unseen.jsonl.
 UNSEEN = {
@@ -42,40 +41,6 @@ UNSEEN = {
     ],
 }
 AMBIGUOUS = "Can you look into the numbers and sort it out?"
-
-
-class ScriptedLLM(LLMClient):
-    """A test double: replies (or raises) from a script and records what it was asked."""
-
-    provider = "scripted"
-
-    def __init__(self, replies: list[str | Exception], *, real: bool = True) -> None:
-        self.replies = list(replies)
-        self.real = real
-        self.calls: list[dict[str, Any]] = []
-
-    def chat(
-        self,
-        messages: list[ChatMessage],
-        *,
-        tools: list[ToolSpec] | None = None,
-        response_format: dict[str, Any] | None = None,
-        model: str | None = None,
-    ) -> ChatResult:
-        self.calls.append({"messages": messages, "response_format": response_format})
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return ChatResult(
-            text=reply, usage=TokenUsage(tokens_in=120, tokens_out=9), model="scripted-1", provider="scripted"
-        )
-
-    def list_models(self) -> list[ModelInfo]:
-        return [ModelInfo(id="scripted-1", provider="scripted")]
-
-    @property
-    def is_real_model(self) -> bool:
-        return self.real
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
-from moto import mock_aws
 
 from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 from orchestrator.config import Settings
 from orchestrator.errors import ConfigurationError
 from orchestrator.reasoning.router import IntentRouter, get_router, reset_router_cache
 from orchestrator.reasoning.routes import DEFAULT_ROUTES_PATH, load_routes
+from tests.support.aws import mocked_parameter_store
 
 DEFAULT_INTENTS = ["chat", "rag", "tool", "external_agent", "planning"]
 
@@ -37,15 +35,8 @@ def embedder() -> EmbeddedEmbedder:
 
 @pytest.fixture
 def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    parameters.clear_caches()
-    parameters.base.DEFAULT_PROVIDERS.clear()  # its boto3 client must be created inside the mock
-    with mock_aws():
-        yield boto3.client("ssm", region_name="us-east-1")
-    parameters.clear_caches()
-    parameters.base.DEFAULT_PROVIDERS.clear()
+    with mocked_parameter_store(monkeypatch, "ssm") as client:
+        yield client
 
 
 def test_packaged_routes_are_the_five_default_intents_with_their_nodes() -> None:

@@ -6,12 +6,21 @@ from typing import Any
 
 import pytest
 
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.base import ChatResult, TokenUsage
 from orchestrator.clients.llm.offline import OfflineLLMClient
 from orchestrator.errors import ModelUnavailableError
 from orchestrator.state import ToolCall
 from orchestrator.tools.registry import ToolRegistry
 from orchestrator.tools.selector import select_tool_calls
+from tests.support.scripted_llm import ScriptedLLM
+
+
+def choosing(calls: list[ToolCall]) -> ScriptedLLM:
+    """A real-model stand-in that answers once with ``calls``."""
+    result = ChatResult(
+        tool_calls=calls, usage=TokenUsage(tokens_in=120, tokens_out=30), model="m", provider="scripted"
+    )
+    return ScriptedLLM([result])
 
 
 @pytest.mark.parametrize(
@@ -58,41 +67,8 @@ def test_selection_is_capped_at_max_calls() -> None:
     assert [c.arguments["url"] for c in outcome.calls] == ["https://example.com/0", "https://example.com/1"]
 
 
-class ScriptedModel(LLMClient):
-    """A real-model stand-in that records what it was offered and answers from a script."""
-
-    provider = "scripted"
-
-    def __init__(self, calls: list[ToolCall] | None = None, error: Exception | None = None) -> None:
-        self.calls = calls or []
-        self.error = error
-        self.offered: list[ToolSpec] = []
-        self.messages: list[ChatMessage] = []
-
-    def chat(
-        self,
-        messages: list[ChatMessage],
-        *,
-        tools: list[ToolSpec] | None = None,
-        response_format: dict[str, Any] | None = None,
-        model: str | None = None,
-    ) -> ChatResult:
-        self.messages, self.offered = messages, tools or []
-        if self.error:
-            raise self.error
-        return ChatResult(
-            tool_calls=self.calls,
-            usage=TokenUsage(tokens_in=120, tokens_out=30),
-            model="m",
-            provider=self.provider,
-        )
-
-    def list_models(self) -> list[ModelInfo]:
-        return []
-
-
 def test_a_real_model_chooses_from_every_tool() -> None:
-    model = ScriptedModel([ToolCall(id="", name="current_time", arguments={"timezone": "Europe/Paris"})])
+    model = choosing([ToolCall(id="", name="current_time", arguments={"timezone": "Europe/Paris"})])
 
     outcome = select_tool_calls("Is it morning in Paris?", ToolRegistry(), model)
 
@@ -101,20 +77,21 @@ def test_a_real_model_chooses_from_every_tool() -> None:
         ToolCall(id="call_1", name="current_time", arguments={"timezone": "Europe/Paris"})
     ]
     assert outcome.usage == TokenUsage(tokens_in=120, tokens_out=30)
-    assert {s.name for s in model.offered} == {"calculator", "fetch_url", "run_python", "current_time"}
-    assert model.messages[-1].content == "Is it morning in Paris?"
+    offered, messages = model.calls[-1]["tools"], model.calls[-1]["messages"]
+    assert {s.name for s in offered} == {"calculator", "fetch_url", "run_python", "current_time"}
+    assert messages[-1].content == "Is it morning in Paris?"
 
 
 def test_model_ids_are_kept_when_unique_and_calls_capped() -> None:
     calls = [ToolCall(id=f"tc{i}", name="calculator", arguments={"expression": f"{i}+1"}) for i in range(6)]
 
-    outcome = select_tool_calls("sums", ToolRegistry(), ScriptedModel(calls), max_calls=3)
+    outcome = select_tool_calls("sums", ToolRegistry(), choosing(calls), max_calls=3)
 
     assert [c.id for c in outcome.calls] == ["tc0", "tc1", "tc2"]
 
 
 def test_a_model_that_is_down_falls_back_to_the_rules() -> None:
-    model = ScriptedModel(error=ModelUnavailableError("model down"))
+    model = ScriptedLLM([ModelUnavailableError("model down")])
 
     outcome = select_tool_calls("what is 6 * 7", ToolRegistry(), model)
 

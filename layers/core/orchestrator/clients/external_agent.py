@@ -21,7 +21,6 @@ A reply that is not JSON, or has no string ``output``, is an
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
+from orchestrator.caching import PerConfiguration
 from orchestrator.clients.http import request_with_retries
 from orchestrator.errors import ExternalAgentError, ExternalAgentUnavailableError
 from orchestrator.secrets import redact
@@ -214,8 +214,7 @@ class ExternalAgentClient:
         self._http.close()
 
 
-_lock = threading.Lock()
-_clients: dict[tuple[object, ...], ExternalAgentClient] = {}
+_clients: PerConfiguration[tuple[object, ...], ExternalAgentClient] = PerConfiguration()
 
 
 def get_external_agent_client(settings: Settings) -> ExternalAgentClient | None:
@@ -233,26 +232,21 @@ def get_external_agent_client(settings: Settings) -> ExternalAgentClient | None:
         settings.external_agent_retry_budget_s,
         settings.http_backoff_base_s,
     )
-    client = _clients.get(key)
-    if client is None:
-        with _lock:
-            client = _clients.get(key)
-            if client is None:
-                from orchestrator.secrets import get_external_agent_token
 
-                client = _clients[key] = ExternalAgentClient(
-                    base_url,
-                    timeout_s=settings.external_agent_timeout_s,
-                    max_retries=settings.external_agent_max_retries,
-                    token_provider=lambda: get_external_agent_token(settings),
-                    budget_s=settings.external_agent_retry_budget_s,
-                    backoff_base_s=settings.http_backoff_base_s,
-                )
-    return client
+    def build() -> ExternalAgentClient:
+        from orchestrator.secrets import get_external_agent_token
+
+        return ExternalAgentClient(
+            base_url,
+            timeout_s=settings.external_agent_timeout_s,
+            max_retries=settings.external_agent_max_retries,
+            token_provider=lambda: get_external_agent_token(settings),
+            budget_s=settings.external_agent_retry_budget_s,
+            backoff_base_s=settings.http_backoff_base_s,
+        )
+
+    return _clients.get(key, build)
 
 
 def reset_external_agent_clients() -> None:
-    with _lock:
-        for client in _clients.values():
-            client.close()
-        _clients.clear()
+    _clients.clear(dispose=ExternalAgentClient.close)

@@ -15,13 +15,12 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from orchestrator.clients.backoff import backoff_delay, parse_retry_after
 from orchestrator.errors import TransientError
 
 logger = logging.getLogger(__name__)
@@ -32,37 +31,12 @@ RETRY_AFTER_MAX_S = 20.0
 BACKOFF_MAX_S = 8.0
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date. Missing or unparseable → None."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
-
-
 def safe_url(url: str) -> str:
     """Scheme, host and path only: query strings and userinfo may carry credentials."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def backoff_delay(
-    retry_number: int, *, base_s: float, max_s: float = BACKOFF_MAX_S, rand: Callable[[], float]
-) -> float:
-    """Full jitter: uniform in [0, min(max_s, base_s * 2**retry_number)]."""
-    return float(rand() * min(max_s, base_s * (2**retry_number)))
 
 
 def _attempt_timeout(timeout: float | httpx.Timeout | None, remaining_s: float) -> httpx.Timeout:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from orchestrator.caching import PerConfiguration
 from orchestrator.errors import TransientError
 from orchestrator.state import Passage
 
@@ -110,8 +111,7 @@ class Retriever:
         return self.search(query, owner, top_k).passages
 
 
-_lock = threading.Lock()
-_retrievers: dict[tuple[object, ...], Retriever] = {}
+_retrievers: PerConfiguration[tuple[object, ...], Retriever] = PerConfiguration()
 
 
 def get_retriever(settings: Settings) -> Retriever:
@@ -136,13 +136,7 @@ def get_retriever(settings: Settings) -> Retriever:
         settings.datasource_max_retries,
         settings.datasource_retry_budget_s,
     )
-    retriever = _retrievers.get(key)
-    if retriever is None:
-        with _lock:
-            retriever = _retrievers.get(key)
-            if retriever is None:
-                retriever = _retrievers[key] = _build(settings)
-    return retriever
+    return _retrievers.get(key, lambda: _build(settings))
 
 
 def _build(settings: Settings) -> Retriever:
@@ -159,5 +153,4 @@ def _build(settings: Settings) -> Retriever:
 
 
 def reset_retrievers() -> None:
-    with _lock:
-        _retrievers.clear()
+    _retrievers.clear()

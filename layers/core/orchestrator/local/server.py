@@ -23,8 +23,9 @@ log = logging.getLogger("orchestrator.local")
 def local_stack(repo_root: Path = REPO_ROOT) -> Iterator[LocalRuntime]:
     """Start the AWS stand-ins from template.yaml; the API then talks to them as it would on AWS."""
     # X-Ray has no daemon here; metrics would print one EMF blob per node per request.
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    quiet = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+    added = [key for key in quiet if key not in os.environ]
+    os.environ.update({key: quiet[key] for key in added})
     runtime = LocalRuntime(repo_root / "template.yaml", repo_root=repo_root)
     runtime.start()
     from orchestrator import services
@@ -35,6 +36,8 @@ def local_stack(repo_root: Path = REPO_ROOT) -> Iterator[LocalRuntime]:
     finally:
         runtime.stop()
         services.reset()
+        for key in added:
+            os.environ.pop(key, None)
 
 
 def main() -> None:

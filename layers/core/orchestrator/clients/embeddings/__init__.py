@@ -6,9 +6,9 @@ with the model API key. ``bedrock``: Titan text embeddings. Every provider retur
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
+from orchestrator.caching import PerConfiguration
 from orchestrator.clients.embeddings.base import Embedder
 
 if TYPE_CHECKING:
@@ -24,8 +24,7 @@ EMBEDDED_DEFAULT_MODEL = "l2_supercat_256"
 OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
 TITAN_DEFAULT_MODEL = "amazon.titan-embed-text-v2:0"
 
-_lock = threading.Lock()
-_embedders: dict[tuple[object, ...], Embedder] = {}
+_embedders: PerConfiguration[tuple[object, ...], Embedder] = PerConfiguration()
 
 
 def unit_normalise(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -66,15 +65,8 @@ def get_embedder(settings: Settings) -> Embedder:
         settings.llm_base_url,
         settings.aws_region,
     )
-    embedder = _embedders.get(key)
-    if embedder is None:
-        with _lock:
-            embedder = _embedders.get(key)
-            if embedder is None:
-                embedder = _embedders[key] = _build(settings)
-    return embedder
+    return _embedders.get(key, lambda: _build(settings))
 
 
 def reset_embedders() -> None:
-    with _lock:
-        _embedders.clear()
+    _embedders.clear()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.caching import Lazy
 from orchestrator.clients.embeddings.base import Embedder
-from orchestrator.clients.llm.bedrock import boto_config, translate_boto_error
+from orchestrator.clients.llm.bedrock import boto_client, translate_boto_error
 from orchestrator.clients.llm.retry import RetryPolicy, call_with_retries
 from orchestrator.errors import ModelResponseError
 
@@ -44,8 +44,15 @@ class TitanEmbedder(Embedder):
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self.retry_policy = retry_policy or RetryPolicy()
-        self._runtime = runtime_client
-        self._lock = threading.Lock()
+        self._runtime: Lazy[BedrockRuntimeClient] = Lazy(
+            lambda: boto_client(
+                "bedrock-runtime",
+                region=region,
+                connect_timeout_s=connect_timeout_s,
+                read_timeout_s=read_timeout_s,
+            ),
+            runtime_client,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, model: str) -> TitanEmbedder:
@@ -62,14 +69,7 @@ class TitanEmbedder(Embedder):
         return f"TitanEmbedder(region={self.region!r}, model={self.model!r})"
 
     def runtime(self) -> BedrockRuntimeClient:
-        if self._runtime is None:
-            with self._lock:
-                if self._runtime is None:
-                    import boto3
-
-                    config = boto_config(self.connect_timeout_s, self.read_timeout_s)
-                    self._runtime = boto3.client("bedrock-runtime", region_name=self.region, config=config)
-        return self._runtime
+        return self._runtime.get()
 
     def _one(self, text: str) -> list[float]:
         request: dict[str, Any] = {"inputText": text, "normalize": True}

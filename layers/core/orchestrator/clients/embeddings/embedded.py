@@ -7,10 +7,10 @@ truncation, look up each token's row, average over real tokens, normalise.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.caching import PerConfiguration
 from orchestrator.clients.embeddings.base import Embedder
 from orchestrator.errors import ConfigurationError
 
@@ -18,8 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-_lock = threading.Lock()
-_models: dict[str, tuple[Any, Any]] = {}
+_models: PerConfiguration[str, tuple[Any, Any]] = PerConfiguration()
 
 #: Texts embedded per batch: bounds the (batch × tokens × dim) array a long input builds.
 BATCH_SIZE = 64
@@ -54,14 +53,7 @@ class EmbeddedEmbedder(Embedder):
         self.dim = 256
 
     def _model(self) -> tuple[Any, Any]:
-        key = str(self._dir)
-        model = _models.get(key)
-        if model is None:
-            with _lock:
-                model = _models.get(key)
-                if model is None:
-                    model = _models[key] = _load(self._dir)
-        return model
+        return _models.get(str(self._dir), lambda: _load(self._dir))
 
     def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         import numpy as np

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clients.embeddings.base import Embedder
-from orchestrator.clients.llm.http import build_http_client, request_json
+from orchestrator.clients.llm.http import OpenAIEndpoint
 from orchestrator.clients.llm.openai import DEFAULT_BASE_URL
 from orchestrator.clients.llm.retry import RetryPolicy, call_with_retries
 from orchestrator.errors import ModelResponseError
@@ -43,13 +42,16 @@ class OpenAIEmbedder(Embedder):
         #: Unknown until the first reply when the server picks the size (0 until then).
         self.dim = dimensions or 0
         self.dimensions = dimensions
-        self.base_url = base_url.rstrip("/")
-        self.connect_timeout_s = connect_timeout_s
-        self.read_timeout_s = read_timeout_s
+        self._endpoint = OpenAIEndpoint(
+            base_url,
+            api_key=api_key,
+            connect_timeout_s=connect_timeout_s,
+            read_timeout_s=read_timeout_s,
+            provider=self.provider,
+            http_client=http_client,
+        )
+        self.base_url = self._endpoint.base_url
         self.retry_policy = retry_policy or RetryPolicy()
-        self._api_key: Callable[[], str | None] = api_key if callable(api_key) else (lambda: api_key)
-        self._http = http_client
-        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, model: str) -> OpenAIEmbedder:
@@ -68,31 +70,17 @@ class OpenAIEmbedder(Embedder):
     def __repr__(self) -> str:
         return f"OpenAIEmbedder(base_url={self.base_url!r}, model={self.model!r})"
 
-    def _client(self) -> httpx.Client:
-        if self._http is None:
-            with self._lock:
-                if self._http is None:
-                    self._http = build_http_client(self.connect_timeout_s, self.read_timeout_s)
-        return self._http
-
     def _batch(self, texts: list[str]) -> list[list[float]]:
         payload: dict[str, Any] = {"model": self.model, "input": texts}
         if self.dimensions:
             payload["dimensions"] = self.dimensions
 
-        def attempt(remaining_s: float) -> Any:
-            return request_json(
-                self._client(),
-                "POST",
-                f"{self.base_url}/embeddings",
-                api_key=self._api_key,
-                connect_timeout_s=self.connect_timeout_s,
-                read_timeout_s=min(self.read_timeout_s, remaining_s),
-                provider=self.provider,
-                body=payload,
-            )
-
-        body = call_with_retries(attempt, policy=self.retry_policy, provider=self.provider, model=self.model)
+        body = call_with_retries(
+            lambda remaining_s: self._endpoint.request("POST", "/embeddings", remaining_s, payload),
+            policy=self.retry_policy,
+            provider=self.provider,
+            model=self.model,
+        )
         try:
             rows = sorted(body["data"], key=lambda row: row.get("index", 0))
             vectors = [[float(x) for x in row["embedding"]] for row in rows]

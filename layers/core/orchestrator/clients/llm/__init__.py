@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from typing import TYPE_CHECKING
 
+from orchestrator.caching import PerConfiguration
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
 from orchestrator.clients.llm.connection import ConnectionReport, test_connection
 from orchestrator.errors import ConfigurationError
@@ -31,8 +31,7 @@ __all__ = [
     "test_connection",
 ]
 
-_lock = threading.Lock()
-_clients: dict[str, LLMClient] = {}
+_clients: PerConfiguration[str, LLMClient] = PerConfiguration()
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -67,17 +66,9 @@ def _build(settings: Settings) -> LLMClient:
 
 def get_llm_client(settings: Settings) -> LLMClient:
     """The configured provider's client, built once per process per distinct configuration."""
-    fingerprint = _fingerprint(settings)
-    client = _clients.get(fingerprint)
-    if client is None:
-        with _lock:
-            client = _clients.get(fingerprint)
-            if client is None:
-                client = _clients[fingerprint] = _build(settings)
-    return client
+    return _clients.get(_fingerprint(settings), lambda: _build(settings))
 
 
 def reset_llm_clients() -> None:
     """Forget every built client (tests and the local runtime change configuration)."""
-    with _lock:
-        _clients.clear()
+    _clients.clear()

@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
-from orchestrator.clients.llm.retry import (
-    RetryableFailure,
-    RetryPolicy,
-    call_with_fallback,
-    call_with_retries,
-)
+from orchestrator.caching import Lazy
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.remote import RemoteLLMClient
+from orchestrator.clients.llm.retry import RetryableFailure, RetryPolicy
 from orchestrator.errors import ModelResponseError
 from orchestrator.state import ToolCall
 
@@ -51,6 +46,15 @@ def boto_config(connect_timeout_s: float, read_timeout_s: float) -> Any:
         read_timeout=read_timeout_s,
         retries={"total_max_attempts": 1, "mode": "standard"},
     )
+
+
+def boto_client(service: str, *, region: str, connect_timeout_s: float, read_timeout_s: float) -> Any:
+    """A boto3 client for ``service`` with botocore's retries off (imported only when first used)."""
+    import boto3
+
+    config = boto_config(connect_timeout_s, read_timeout_s)
+    # The stubs type clients per literal service name; callers annotate the client they get.
+    return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
 def translate_boto_error(error: Exception, *, provider: str) -> Exception:
@@ -151,7 +155,7 @@ def parse_converse(response: dict[str, Any], *, model: str, provider: str) -> Ch
     )
 
 
-class BedrockClient(LLMClient):
+class BedrockClient(RemoteLLMClient):
     provider = "bedrock"
 
     def __init__(
@@ -176,9 +180,13 @@ class BedrockClient(LLMClient):
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self.retry_policy = retry_policy or RetryPolicy()
-        self._runtime = runtime_client
-        self._control = control_client
-        self._lock = threading.Lock()
+        timeouts = {"connect_timeout_s": connect_timeout_s, "read_timeout_s": read_timeout_s}
+        self._runtime: Lazy[BedrockRuntimeClient] = Lazy(
+            lambda: boto_client("bedrock-runtime", region=region, **timeouts), runtime_client
+        )
+        self._control: Lazy[BedrockControlClient] = Lazy(
+            lambda: boto_client("bedrock", region=region, **timeouts), control_client
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BedrockClient:
@@ -197,24 +205,10 @@ class BedrockClient(LLMClient):
         return f"BedrockClient(region={self.region!r}, default_model={self.default_model!r})"
 
     def runtime(self) -> BedrockRuntimeClient:
-        if self._runtime is None:
-            with self._lock:
-                if self._runtime is None:
-                    import boto3
-
-                    config = boto_config(self.connect_timeout_s, self.read_timeout_s)
-                    self._runtime = boto3.client("bedrock-runtime", region_name=self.region, config=config)
-        return self._runtime
+        return self._runtime.get()
 
     def control(self) -> BedrockControlClient:
-        if self._control is None:
-            with self._lock:
-                if self._control is None:
-                    import boto3
-
-                    config = boto_config(self.connect_timeout_s, self.read_timeout_s)
-                    self._control = boto3.client("bedrock", region_name=self.region, config=config)
-        return self._control
+        return self._control.get()
 
     def chat(
         self,
@@ -253,7 +247,6 @@ class BedrockClient(LLMClient):
             }
 
         def attempt(model_id: str, _remaining_s: float) -> ChatResult:
-            started = time.perf_counter()
             try:
                 response = self.runtime().converse(modelId=model_id, **request)
             except Exception as error:
@@ -262,16 +255,9 @@ class BedrockClient(LLMClient):
             if response_format:
                 match = _FENCE.match(result.text.strip())
                 result.text = match.group(1) if match else result.text
-            result.latency_ms = round((time.perf_counter() - started) * 1000, 2)
             return result
 
-        return call_with_fallback(
-            attempt,
-            policy=self.retry_policy,
-            provider=self.provider,
-            model=model or self.default_model,
-            fallback_model=self.fallback_model,
-        )
+        return self._chat_with_fallback(attempt, model)
 
     def list_models(self) -> list[ModelInfo]:
         def attempt(_remaining_s: float) -> list[ModelInfo]:
@@ -285,6 +271,4 @@ class BedrockClient(LLMClient):
                 if "TEXT" in summary.get("outputModalities", ["TEXT"])
             ]
 
-        return call_with_retries(
-            attempt, policy=self.retry_policy, provider=self.provider, model=self.default_model
-        )
+        return self._with_retries(attempt)

@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 
-from orchestrator.clients.llm.retry import RetryableFailure, parse_retry_after
+from orchestrator.caching import Lazy
+from orchestrator.clients.backoff import parse_retry_after
+from orchestrator.clients.llm.retry import RetryableFailure
 from orchestrator.errors import ModelResponseError
 from orchestrator.secrets import redact
 
@@ -94,3 +96,38 @@ def request_json(
             f"The {provider} endpoint returned a body that is not JSON (HTTP {status})",
             details={"provider": provider, "status": status},
         ) from None
+
+
+class OpenAIEndpoint:
+    """One OpenAI-compatible server: its base URL, a key read per request, one pooled client."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: Callable[[], str | None] | str | None,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        provider: str,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        # The key is read per request (Powertools caches it) so a rotated secret is picked up.
+        self._api_key: Callable[[], str | None] = api_key if callable(api_key) else (lambda: api_key)
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.provider = provider
+        self._http = Lazy(lambda: build_http_client(connect_timeout_s, read_timeout_s), http_client)
+
+    def request(self, method: str, path: str, remaining_s: float, body: dict[str, Any] | None = None) -> Any:
+        """:func:`request_json` to ``{base_url}{path}``, its read timeout capped at ``remaining_s``."""
+        return request_json(
+            self._http.get(),
+            method,
+            f"{self.base_url}{path}",
+            api_key=self._api_key,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=min(self.read_timeout_s, remaining_s),
+            provider=self.provider,
+            body=body,
+        )

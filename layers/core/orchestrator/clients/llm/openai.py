@@ -7,15 +7,14 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
-from orchestrator.clients.llm.http import build_http_client, request_json
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.http import OpenAIEndpoint
 from orchestrator.clients.llm.pricing import estimate_tokens
-from orchestrator.clients.llm.retry import RetryPolicy, call_with_fallback, call_with_retries
+from orchestrator.clients.llm.remote import RemoteLLMClient
+from orchestrator.clients.llm.retry import RetryPolicy
 from orchestrator.errors import ModelResponseError
 from orchestrator.state import ToolCall
 
@@ -120,7 +119,7 @@ def parse_completion(body: Any, *, model: str, provider: str, prompt_chars: int)
     )
 
 
-class OpenAICompatibleClient(LLMClient):
+class OpenAICompatibleClient(RemoteLLMClient):
     provider = "openai"
 
     def __init__(
@@ -137,18 +136,20 @@ class OpenAICompatibleClient(LLMClient):
         retry_policy: RetryPolicy | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self._endpoint = OpenAIEndpoint(
+            base_url,
+            api_key=api_key,
+            connect_timeout_s=connect_timeout_s,
+            read_timeout_s=read_timeout_s,
+            provider=self.provider,
+            http_client=http_client,
+        )
+        self.base_url = self._endpoint.base_url
         self.default_model = default_model
         self.fallback_model = fallback_model
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.connect_timeout_s = connect_timeout_s
-        self.read_timeout_s = read_timeout_s
         self.retry_policy = retry_policy or RetryPolicy()
-        # The key is read per request (Powertools caches it) so a rotated secret is picked up.
-        self._api_key: Callable[[], str | None] = api_key if callable(api_key) else (lambda: api_key)
-        self._http = http_client
-        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAICompatibleClient:
@@ -168,25 +169,6 @@ class OpenAICompatibleClient(LLMClient):
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleClient(base_url={self.base_url!r}, default_model={self.default_model!r})"
-
-    def _client(self) -> httpx.Client:
-        if self._http is None:
-            with self._lock:
-                if self._http is None:
-                    self._http = build_http_client(self.connect_timeout_s, self.read_timeout_s)
-        return self._http
-
-    def _request(self, method: str, path: str, remaining_s: float, body: dict[str, Any] | None = None) -> Any:
-        return request_json(
-            self._client(),
-            method,
-            f"{self.base_url}{path}",
-            api_key=self._api_key,
-            connect_timeout_s=self.connect_timeout_s,
-            read_timeout_s=min(self.read_timeout_s, remaining_s),
-            provider=self.provider,
-            body=body,
-        )
 
     def chat(
         self,
@@ -209,27 +191,15 @@ class OpenAICompatibleClient(LLMClient):
         prompt_chars = sum(len(m.content) for m in messages)
 
         def attempt(model_id: str, remaining_s: float) -> ChatResult:
-            started = time.perf_counter()
-            body = self._request("POST", "/chat/completions", remaining_s, {**payload, "model": model_id})
-            result = parse_completion(body, model=model_id, provider=self.provider, prompt_chars=prompt_chars)
-            result.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-            return result
+            body = self._endpoint.request(
+                "POST", "/chat/completions", remaining_s, {**payload, "model": model_id}
+            )
+            return parse_completion(body, model=model_id, provider=self.provider, prompt_chars=prompt_chars)
 
-        return call_with_fallback(
-            attempt,
-            policy=self.retry_policy,
-            provider=self.provider,
-            model=model or self.default_model,
-            fallback_model=self.fallback_model,
-        )
+        return self._chat_with_fallback(attempt, model)
 
     def list_models(self) -> list[ModelInfo]:
-        body = call_with_retries(
-            lambda remaining_s: self._request("GET", "/models", remaining_s),
-            policy=self.retry_policy,
-            provider=self.provider,
-            model=self.default_model,
-        )
+        body = self._with_retries(lambda remaining_s: self._endpoint.request("GET", "/models", remaining_s))
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise ModelResponseError(f"The {self.provider} endpoint's /models reply has no 'data' list")

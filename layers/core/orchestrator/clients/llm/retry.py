@@ -10,19 +10,25 @@ so tests never wait for real.
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, TypeVar
 
+from orchestrator.clients.backoff import backoff_delay, parse_retry_after
 from orchestrator.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
     from orchestrator.config import Settings
+
+__all__ = [
+    "RetryPolicy",
+    "RetryableFailure",
+    "call_with_fallback",
+    "call_with_retries",
+    "parse_retry_after",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,28 +69,9 @@ class RetryPolicy:
         """Wait before retry ``retry_number`` (0-based): the server's hint, else full jitter."""
         if retry_after_s is not None:
             return min(max(retry_after_s, 0.0), self.retry_after_max_s)
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * (2**retry_number))
-        return float(self.rand() * ceiling)
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date. Unparseable → None."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(seconds, 0.0) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+        return backoff_delay(
+            retry_number, base_s=self.backoff_base_s, max_s=self.backoff_max_s, rand=self.rand
+        )
 
 
 def call_with_retries(
