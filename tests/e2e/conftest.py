@@ -14,8 +14,6 @@ from orchestrator.local.runtime import LocalRuntime
 from orchestrator.local.server import local_stack
 from tests.support.fake_agent import FakeAgentServer
 
-ENV_KEYS = ("EXTERNAL_AGENT_BASE_URL", "LLM_PROVIDER", "CACHE_TTL_S", "WORKFLOW_TIMEOUT_S")
-
 
 @pytest.fixture(scope="package")
 def fake_agent() -> Iterator[FakeAgentServer]:
@@ -25,20 +23,14 @@ def fake_agent() -> Iterator[FakeAgentServer]:
 
 @pytest.fixture(scope="package")
 def stack(fake_agent: FakeAgentServer) -> Iterator[LocalRuntime]:
-    saved = {key: os.environ.get(key) for key in ENV_KEYS}
-    os.environ["EXTERNAL_AGENT_BASE_URL"] = fake_agent.base_url
     # The e2e suite pins the offline provider whatever a developer's .env says.
-    os.environ["LLM_PROVIDER"] = "offline"
-    os.environ["WORKFLOW_TIMEOUT_S"] = "60"
-    try:
-        with local_stack() as runtime:
-            yield runtime
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    env = {
+        "EXTERNAL_AGENT_BASE_URL": fake_agent.base_url,
+        "LLM_PROVIDER": "offline",
+        "WORKFLOW_TIMEOUT_S": "60",
+    }
+    with reconfigured(**env), local_stack() as runtime:
+        yield runtime
 
 
 @pytest.fixture(scope="package")

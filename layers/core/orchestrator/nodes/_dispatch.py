@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from orchestrator.clients.llm.base import TokenUsage
 from orchestrator.errors import InternalNodeError, OrchestratorError, ValidationError
 from orchestrator.state import NodeEvent, NodeResult, NodeUsage
 
@@ -69,7 +70,11 @@ def timed() -> Iterator[Stopwatch]:
         watch.stop()
 
 
-def usage(latency_ms: float, **extra: Any) -> NodeUsage:
+def usage(latency_ms: float, tokens: TokenUsage | None = None, **extra: Any) -> NodeUsage:
+    """A node's usage; ``tokens`` is a model call's count when one ran."""
+    if tokens is not None:
+        extra.setdefault("tokens_in", tokens.tokens_in)
+        extra.setdefault("tokens_out", tokens.tokens_out)
     return NodeUsage(latency_ms=latency_ms, **extra)
 
 

@@ -20,15 +20,7 @@ def plan(event: NodeEvent) -> GraphState:
         outcome = services.planner().plan(state.prompt)
     state.plan = outcome.steps
     state.pending_steps = next_wave(state.plan, set())
-    tokens = outcome.usage
-    state.add_usage(
-        NODE,
-        usage(
-            watch.elapsed_ms,
-            tokens_in=tokens.tokens_in if tokens else 0,
-            tokens_out=tokens.tokens_out if tokens else 0,
-        ),
-    )
+    state.add_usage(NODE, usage(watch.elapsed_ms, outcome.usage))
     return state
 
 

@@ -22,15 +22,7 @@ def select(event: NodeEvent) -> GraphState:
     with timed() as watch:
         outcome = select_tool_calls(state.prompt, services.tool_registry(), services.llm_client())
     state.tool_calls = outcome.calls
-    tokens = outcome.usage
-    state.add_usage(
-        NODE,
-        usage(
-            watch.elapsed_ms,
-            tokens_in=tokens.tokens_in if tokens else 0,
-            tokens_out=tokens.tokens_out if tokens else 0,
-        ),
-    )
+    state.add_usage(NODE, usage(watch.elapsed_ms, outcome.usage))
     return state
 
 
@@ -61,7 +53,6 @@ def run_step(event: NodeEvent) -> NodeResult:
     else:
         output = "\n".join(f"{r.name}: {r.output if r.ok else 'error: ' + str(r.error)}" for r in results)
         ok = all(r.ok for r in results)
-    tokens = outcome.usage
     return NodeResult(
         node=NODE,
         step_id=event.step.id,
@@ -69,11 +60,7 @@ def run_step(event: NodeEvent) -> NodeResult:
         output=truncate(output),
         data={"tool_results": [r.model_dump(mode="json") for r in results]},
         error=None if ok else "tool_failed" if results else "no_tool_matched",
-        usage=usage(
-            watch.elapsed_ms,
-            tokens_in=tokens.tokens_in if tokens else 0,
-            tokens_out=tokens.tokens_out if tokens else 0,
-        ),
+        usage=usage(watch.elapsed_ms, outcome.usage),
     )
 
 
