@@ -13,7 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from orchestrator.clients.llm.base import TokenUsage
 from orchestrator.errors import InternalNodeError, OrchestratorError, ValidationError
-from orchestrator.state import NodeEvent, NodeResult, NodeUsage
+from orchestrator.state import NodeEvent, NodeResult, NodeUsage, PlanStep
 
 logger = logging.getLogger("orchestrator.nodes")
 
@@ -82,3 +82,9 @@ def require_state(event: NodeEvent, node: str) -> Any:
     if event.state is None:
         raise ValidationError(f"{node}: action {event.action!r} needs 'state'")
     return event.state
+
+
+def require_step(event: NodeEvent, node: str) -> PlanStep:
+    if event.step is None:
+        raise ValidationError(f"{node}: action {event.action!r} needs 'step'")
+    return event.step

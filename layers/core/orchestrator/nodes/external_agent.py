@@ -6,7 +6,7 @@ from typing import Any
 
 from orchestrator import services
 from orchestrator.nodes._dispatch import handle as _handle
-from orchestrator.nodes._dispatch import require_state, timed, usage
+from orchestrator.nodes._dispatch import require_state, require_step, timed, usage
 from orchestrator.state import GraphState, NodeEvent, NodeResult, Response, truncate
 
 NODE = "external_agent"
@@ -45,13 +45,13 @@ def run(event: NodeEvent) -> GraphState:
 
 def run_step(event: NodeEvent) -> NodeResult:
     state: GraphState = require_state(event, NODE)
-    assert event.step is not None
-    prompt = str(event.step.inputs.get("prompt") or event.step.description)
+    step = require_step(event, NODE)
+    prompt = str(step.inputs.get("prompt") or step.description)
     with timed() as watch:
         text, data, agent, ok = _call(prompt, state)
     return NodeResult(
         node=NODE,
-        step_id=event.step.id,
+        step_id=step.id,
         ok=ok,
         output=truncate(text),
         data=data,

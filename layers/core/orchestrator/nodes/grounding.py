@@ -7,7 +7,7 @@ from typing import Any
 from orchestrator import services
 from orchestrator.config import get_settings
 from orchestrator.nodes._dispatch import handle as _handle
-from orchestrator.nodes._dispatch import require_state, timed, usage
+from orchestrator.nodes._dispatch import require_state, require_step, timed, usage
 from orchestrator.state import GraphState, NodeEvent, NodeResult, Passage
 
 NODE = "grounding"
@@ -27,14 +27,14 @@ def retrieve(event: NodeEvent) -> GraphState:
 
 def run_step(event: NodeEvent) -> NodeResult:
     state: GraphState = require_state(event, NODE)
-    assert event.step is not None
-    query = str(event.step.inputs.get("query") or event.step.description)
+    step = require_step(event, NODE)
+    query = str(step.inputs.get("query") or step.description)
     with timed() as watch:
         passages = _retrieve(query, state.user_id)
     text = "\n".join(f"[{p.source_id}] {p.text}" for p in passages) or "No matching passages found."
     return NodeResult(
         node=NODE,
-        step_id=event.step.id,
+        step_id=step.id,
         output=text,
         data={"passages": [p.model_dump() for p in passages]},
         usage=usage(watch.elapsed_ms),

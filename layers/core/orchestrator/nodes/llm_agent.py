@@ -8,7 +8,7 @@ from orchestrator import services
 from orchestrator.config import get_settings
 from orchestrator.nodes import prompts
 from orchestrator.nodes._dispatch import handle as _handle
-from orchestrator.nodes._dispatch import require_state, timed
+from orchestrator.nodes._dispatch import require_state, require_step, timed
 from orchestrator.state import GraphState, NodeEvent, NodeResult, NodeUsage, Response, truncate
 
 if TYPE_CHECKING:
@@ -95,15 +95,13 @@ def answer(event: NodeEvent) -> GraphState:
 
 def run_step(event: NodeEvent) -> NodeResult:
     state: GraphState = require_state(event, NODE)
-    assert event.step is not None
+    step = require_step(event, NODE)
     llm = services.llm_client()
     with timed() as watch:
-        outcome = _run(
-            prompts.SYSTEM_BASE, prompts.step_message(event.step, state), state, llm, with_history=False
-        )
+        outcome = _run(prompts.SYSTEM_BASE, prompts.step_message(step, state), state, llm, with_history=False)
     return NodeResult(
         node=NODE,
-        step_id=event.step.id,
+        step_id=step.id,
         output=truncate(outcome.text),
         data={"tool_calls": [c.model_dump() for c in outcome.tool_calls]} if outcome.tool_calls else {},
         usage=_usage(outcome, watch.elapsed_ms, llm),

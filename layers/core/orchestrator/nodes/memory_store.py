@@ -74,9 +74,9 @@ def record(event: NodeEvent) -> GraphState:
                 },
                 settings.cache_ttl_s,
             )
-        state.add_usage(NODE, usage(0.0))
-        _record_run(state, "SUCCEEDED")
-    state.usage[NODE].latency_ms += watch.elapsed_ms
+    state.add_usage(NODE, usage(watch.elapsed_ms))
+    # Written last so the run record holds the whole run's usage.
+    _record_run(state, "SUCCEEDED")
     return state
 
 

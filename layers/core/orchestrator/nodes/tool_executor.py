@@ -8,7 +8,7 @@ from orchestrator import services
 from orchestrator.config import get_settings
 from orchestrator.errors import ValidationError
 from orchestrator.nodes._dispatch import handle as _handle
-from orchestrator.nodes._dispatch import require_state, timed, usage
+from orchestrator.nodes._dispatch import require_state, require_step, timed, usage
 from orchestrator.state import GraphState, NodeEvent, NodeResult, ToolCall, ToolResult, truncate
 
 NODE = "tool_executor"
@@ -43,8 +43,8 @@ def run_step(event: NodeEvent) -> NodeResult:
     from orchestrator.tools.selector import select_tool_calls
 
     require_state(event, NODE)
-    assert event.step is not None
-    request = str(event.step.inputs.get("request") or event.step.description)
+    step = require_step(event, NODE)
+    request = str(step.inputs.get("request") or step.description)
     with timed() as watch:
         outcome = select_tool_calls(request, services.tool_registry(), services.llm_client())
         results = [run_call(call) for call in outcome.calls]
@@ -55,7 +55,7 @@ def run_step(event: NodeEvent) -> NodeResult:
         ok = all(r.ok for r in results)
     return NodeResult(
         node=NODE,
-        step_id=event.step.id,
+        step_id=step.id,
         ok=ok,
         output=truncate(output),
         data={"tool_results": [r.model_dump(mode="json") for r in results]},
