@@ -144,3 +144,19 @@ def test_background_run_is_accepted_then_finishes(client: TestClient) -> None:
     assert record["intent"]["name"] == "tool"
     assert "42" in record["response"]["text"]
     assert client.get("/v1/runs/no-such-run").status_code == 404
+
+
+def test_retried_run_with_the_same_idempotency_key_starts_once(client: TestClient) -> None:
+    who = user()
+    body = {"prompt": "Calculate 5 * 5", "user_id": who}
+
+    first = client.post("/v1/runs", json=body, headers={"Idempotency-Key": "order-77"})
+    again = client.post("/v1/runs", json=body, headers={"Idempotency-Key": "order-77"})
+    other = client.post("/v1/runs", json=body, headers={"Idempotency-Key": "order-78"})
+    bad = client.post("/v1/runs", json=body, headers={"Idempotency-Key": "has spaces"})
+
+    assert first.status_code == again.status_code == 202
+    assert first.json()["status"] == "RUNNING"
+    assert again.json() == {**first.json(), "status": "EXISTING"}
+    assert other.json()["run_id"] != first.json()["run_id"]
+    assert bad.status_code == 422

@@ -66,13 +66,18 @@ class WorkflowRunner:
             result = self._wait(execution_arn, state.run_id)
         return self._result(result, state.run_id)
 
-    def start(self, state: GraphState) -> str:
-        """Start an asynchronous run on the Standard state machine; returns the execution ARN."""
+    def start(self, state: GraphState) -> bool:
+        """Start an asynchronous run on the Standard state machine, named by its run id.
+
+        Returns False when a run with that id already exists: a retried request with the same
+        idempotency key finds the run it started the first time instead of starting another.
+        """
         arn = self._arn(self._settings.runs_state_machine_arn, "RUNS_STATE_MACHINE_ARN")
-        response = self.client.start_execution(
-            stateMachineArn=arn, name=state.run_id, input=state.model_dump_json()
-        )
-        return str(response["executionArn"])
+        try:
+            self.client.start_execution(stateMachineArn=arn, name=state.run_id, input=state.model_dump_json())
+        except self.client.exceptions.ExecutionAlreadyExists:
+            return False
+        return True
 
     def describe(self, run_id: str) -> dict[str, Any]:
         """Status of an asynchronous run, by run id."""

@@ -51,6 +51,7 @@ class ChatResponse(BaseModel):
 class RunAccepted(BaseModel):
     run_id: str
     session_id: str
+    #: ``RUNNING`` when this request started the run; ``EXISTING`` when its idempotency key had.
     status: str = "RUNNING"
     status_url: str
 

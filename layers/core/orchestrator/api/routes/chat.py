@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Header, status
 
 from orchestrator import services
 from orchestrator.api.deps import RunnerDep, SettingsDep
-from orchestrator.api.schemas import ChatRequest, ChatResponse, ErrorBody, RunAccepted
+from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ChatResponse, ErrorBody, RunAccepted
 from orchestrator.api.turns import new_state, to_response
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -30,12 +31,28 @@ def chat(body: ChatRequest, settings: SettingsDep, runner: RunnerDep) -> ChatRes
 
 
 @router.post("/runs", response_model=RunAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-def start_run(body: ChatRequest, settings: SettingsDep, runner: RunnerDep) -> RunAccepted:
-    """Start a run in the background (Standard state machine); poll its status URL."""
+def start_run(
+    body: ChatRequest,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
+) -> RunAccepted:
+    """Start a run in the background (Standard state machine); poll its status URL.
+
+    Send an ``Idempotency-Key`` header to make retries safe: the same user and key always name
+    the same run, which is started once.
+    """
     state = new_state(body, settings)
-    runner.start(state)
+    if idempotency_key:
+        state.run_id = hashlib.sha256(f"{body.user_id}\x00{idempotency_key}".encode()).hexdigest()[:32]
+        # A retry must describe the same run, so an unnamed session is named after it too.
+        state.session_id = body.session_id or state.run_id
+    started = runner.start(state)
     return RunAccepted(
-        run_id=state.run_id, session_id=state.session_id, status_url=f"/v1/runs/{state.run_id}"
+        run_id=state.run_id,
+        session_id=state.session_id,
+        status="RUNNING" if started else "EXISTING",
+        status_url=f"/v1/runs/{state.run_id}",
     )
 
 
