@@ -41,12 +41,14 @@ def test_documents_are_ingested_counted_and_memory_cleared(client: TestClient) -
     client.post("/v1/chat", json={"prompt": "Hello there!", "user_id": "doc-owner", "session_id": "s-x"})
     cleared = client.post("/v1/memory/clear", json={"user_id": "doc-owner", "session_id": "s-x"}).json()
     oversized = client.post("/v1/documents", json={"user_id": "doc-owner", "title": "t", "text": ""})
+    shared = client.post("/v1/documents", json={"user_id": "shared", "title": "t", "text": "for everyone"})
 
     assert created.status_code == 201, created.text
     assert created.json()["chunks"] >= 1
     assert stats["documents"]["documents"] >= 1
     assert cleared["turns_deleted"] == 1
     assert oversized.status_code == 422
+    assert shared.status_code == 422 and "reserved" in shared.json()["error"]["message"]
 
 
 def test_openai_compatible_completion_runs_the_graph(client: TestClient) -> None:

@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator import services
 from orchestrator.api.schemas import ID_PATTERN, ErrorBody
+from orchestrator.errors import ValidationError
+from orchestrator.grounding import SHARED_OWNER
 from orchestrator.grounding.store import IngestResult
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -32,6 +34,8 @@ class DocumentIn(BaseModel):
 )
 def ingest_document(body: DocumentIn) -> IngestResult:
     """Chunk, embed and store a document for the user's `rag` questions."""
-    # "shared" documents are readable by every user: they are loaded by operators, not over the API.
+    if body.user_id == SHARED_OWNER:
+        # Shared documents are readable by every user: operators load them, not API callers.
+        raise ValidationError(f"user_id: {SHARED_OWNER!r} is reserved for documents every user can read")
     store = services.retriever().store
     return store.ingest(body.user_id, body.title, body.text, doc_id=body.doc_id, source=body.source)
