@@ -58,6 +58,8 @@ bench: install-dev
 	PYTHONPATH=layers/core $(BIN)/python bench/routing.py
 
 # SAM CLI lives in its own venv: its pins must not steer the application's dependencies.
+# No telemetry: these machines reach package registries only, and CI should not phone home.
+export SAM_CLI_TELEMETRY := 0
 SAM_VENV := .venv-sam
 $(SAM_VENV)/bin/sam:
 	$(PYTHON) -m venv $(SAM_VENV)
