@@ -54,6 +54,10 @@ def main() -> None:
     from orchestrator.api import create_app
 
     with local_stack() as runtime:
+        from orchestrator import services
+
+        # Load the embedded model now, as a warm Lambda container would have it, not on request one.
+        services.router().classify("warm up")
         log.info("chat state machine: %s", runtime.chat_state_machine_arn)
         log.info("serving on http://%s:%d (docs at /docs)", args.host, args.port)
         uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
