@@ -85,3 +85,17 @@ def test_eventbridge_event_detail_starts_a_standard_run(runtime: LocalRuntime) -
     output = json.loads(status["output"])
     assert output["run_id"] == "eb-run-1"
     assert output["response"]["text"]
+
+
+def test_a_retried_record_writes_the_turn_once(runtime: LocalRuntime) -> None:
+    from orchestrator import services
+
+    event = json.loads((ROOT / "events" / "memory_store_record.json").read_text())
+    event["state"]["session_id"] = "retry-session"
+
+    for _ in range(2):  # Step Functions retried the task after a timeout
+        _, errored = invoke(runtime, "MemoryStoreFunction", event)
+        assert not errored
+
+    turns = services.conversations().recent(event["state"]["user_id"], "retry-session", 10)
+    assert [t.run_id for t in turns] == [event["state"]["run_id"]]

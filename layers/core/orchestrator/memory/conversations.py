@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from orchestrator.memory._dynamodb import expires_at, from_dynamo, table, to_dynamo
-from orchestrator.state import utc_now
+from orchestrator.state import GraphState
 
 #: Conversations are kept for 30 days unless configured otherwise.
 DEFAULT_TTL_S = 30 * 24 * 3600
@@ -81,5 +81,14 @@ class ConversationMemory:
         return int(self._table.item_count)
 
 
-def new_turn(run_id: str, prompt: str, response: str, intent: str | None, ok: bool = True) -> Turn:
-    return Turn(run_id=run_id, prompt=prompt, response=response, intent=intent, created_at=utc_now(), ok=ok)
+def turn_of(state: GraphState, response: str, *, ok: bool = True) -> Turn:
+    """A run's turn, keyed by when the run started: a retried write replaces it, never duplicates it."""
+    intent = state.intent.name if state.intent else None
+    return Turn(
+        run_id=state.run_id,
+        prompt=state.prompt,
+        response=response,
+        intent=intent,
+        created_at=state.started_at,
+        ok=ok,
+    )

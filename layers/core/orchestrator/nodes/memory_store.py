@@ -8,7 +8,7 @@ from orchestrator import services
 from orchestrator.config import get_settings
 from orchestrator.failures import describe_failure
 from orchestrator.memory.cache import CACHEABLE_INTENTS
-from orchestrator.memory.conversations import new_turn
+from orchestrator.memory.conversations import turn_of
 from orchestrator.memory.runs import RunRecord
 from orchestrator.nodes._dispatch import handle as _handle
 from orchestrator.nodes._dispatch import require_state, timed, usage
@@ -61,9 +61,7 @@ def record(event: NodeEvent) -> GraphState:
     with timed() as watch:
         text = state.response.text if state.response else ""
         intent = state.intent.name if state.intent else None
-        services.conversations().append(
-            state.user_id, state.session_id, new_turn(state.run_id, state.prompt, text, intent)
-        )
+        services.conversations().append(state.user_id, state.session_id, turn_of(state, text))
         if not state.cached and state.response and intent in CACHEABLE_INTENTS and not state.tool_calls:
             services.response_cache().put(
                 state.user_id,
@@ -89,7 +87,7 @@ def record_failure(event: NodeEvent) -> GraphState:
     services.conversations().append(
         state.user_id,
         state.session_id,
-        new_turn(state.run_id, state.prompt, f"[failed: {error.code}] {error.message}", None, ok=False),
+        turn_of(state, f"[failed: {error.code}] {error.message}", ok=False),
     )
     _record_run(state, "FAILED")
     return state
