@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from orchestrator.errors import NotFoundError, ValidationError
 from orchestrator.grounding.chunking import chunk_text
+from orchestrator.memory._dynamodb import all_items
 from orchestrator.state import Passage, truncate, utc_now
 
 if TYPE_CHECKING:
@@ -113,19 +114,15 @@ class DocumentStore:
         return table(self.table_name, self.region, self._resource)
 
     def _chunk_keys(self, doc_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "doc_id = :d",
-            "ExpressionAttributeValues": {":d": doc_id},
-            "ProjectionExpression": "doc_id, chunk_id, #o",
-            "ExpressionAttributeNames": {"#o": "owner"},
-        }
-        while True:
-            page = self._table().query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(
+            all_items(
+                self._table().query,
+                KeyConditionExpression="doc_id = :d",
+                ExpressionAttributeValues={":d": doc_id},
+                ProjectionExpression="doc_id, chunk_id, #o",
+                ExpressionAttributeNames={"#o": "owner"},
+            )
+        )
 
     def ingest(
         self, owner: str, title: str, text: str, doc_id: str | None = None, source: str | None = None
@@ -187,19 +184,15 @@ class DocumentStore:
         return IngestResult(doc_id=doc_id, chunks=len(chunks), owner=owner, title=title)
 
     def _scan(self, owner: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "FilterExpression": "#o IN (:owner, :shared)",
-            "ProjectionExpression": "doc_id, chunk_id, #o, #ti, #t, #e, #m",
-            "ExpressionAttributeNames": _NAMES,
-            "ExpressionAttributeValues": {":owner": owner, ":shared": SHARED_OWNER},
-        }
-        while True:
-            page = self._table().scan(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(
+            all_items(
+                self._table().scan,
+                FilterExpression="#o IN (:owner, :shared)",
+                ProjectionExpression="doc_id, chunk_id, #o, #ti, #t, #e, #m",
+                ExpressionAttributeNames=_NAMES,
+                ExpressionAttributeValues={":owner": owner, ":shared": SHARED_OWNER},
+            )
+        )
 
     def retrieve(
         self, query: str, owner: str, top_k: int = 4, *, min_score: float | None = None
@@ -257,15 +250,10 @@ class DocumentStore:
         docs: set[str] = set()
         owners: set[str] = set()
         chunks = 0
-        while True:
-            page = self._table().scan(**kwargs)
-            for item in page.get("Items", []):
-                chunks += 1
-                docs.add(str(item["doc_id"]))
-                owners.add(str(item.get("owner")))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in all_items(self._table().scan, **kwargs):
+            chunks += 1
+            docs.add(str(item["doc_id"]))
+            owners.add(str(item.get("owner")))
         return DocumentStats(documents=len(docs), chunks=chunks, owners=len(owners))
 
     def delete(self, doc_id: str, owner: str | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -17,6 +18,16 @@ def _resource(region: str) -> Any:
 
 def table(name: str, region: str, resource: Any | None = None) -> Any:
     return (resource or _resource(region)).Table(name)
+
+
+def all_items(read: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a ``Table.query`` or ``Table.scan``, following ``LastEvaluatedKey`` pages."""
+    while True:
+        page = read(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def reset_clients() -> None:

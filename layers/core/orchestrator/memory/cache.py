@@ -8,7 +8,7 @@ import re
 import time
 from typing import Any
 
-from orchestrator.memory._dynamodb import expires_at, table
+from orchestrator.memory._dynamodb import all_items, expires_at, table
 
 #: Only answers that don't depend on live data are cached; tools and agents act on the world.
 CACHEABLE_INTENTS = frozenset({"chat", "rag"})
@@ -44,14 +44,8 @@ class ResponseCache:
 
     def clear(self) -> int:
         deleted = 0
-        kwargs: dict[str, Any] = {"ProjectionExpression": "pk"}
         with self._table.batch_writer() as batch:
-            while True:
-                page = self._table.scan(**kwargs)
-                for item in page.get("Items", []):
-                    batch.delete_item(Key={"pk": item["pk"]})
-                    deleted += 1
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for item in all_items(self._table.scan, ProjectionExpression="pk"):
+                batch.delete_item(Key={"pk": item["pk"]})
+                deleted += 1
         return deleted

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestrator.memory._dynamodb import expires_at, from_dynamo, table, to_dynamo
+from orchestrator.memory._dynamodb import all_items, expires_at, from_dynamo, table, to_dynamo
 from orchestrator.state import GraphState
 
 #: Conversations are kept for 30 days unless configured otherwise.
@@ -61,19 +61,15 @@ class ConversationMemory:
         from boto3.dynamodb.conditions import Key
 
         deleted = 0
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(_pk(user_id, session_id)),
-            "ProjectionExpression": "pk, sk",
-        }
+        turns = all_items(
+            self._table.query,
+            KeyConditionExpression=Key("pk").eq(_pk(user_id, session_id)),
+            ProjectionExpression="pk, sk",
+        )
         with self._table.batch_writer() as batch:
-            while True:
-                page = self._table.query(**kwargs)
-                for item in page.get("Items", []):
-                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
-                    deleted += 1
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for item in turns:
+                batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+                deleted += 1
         return deleted
 
     def count(self) -> int:

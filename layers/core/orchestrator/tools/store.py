@@ -11,6 +11,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
+from orchestrator.memory._dynamodb import all_items
 from orchestrator.state import utc_now
 from orchestrator.tools.models import ToolDefinition
 
@@ -71,16 +72,7 @@ class DynamoToolStore(ToolStore):
         return _parse(item) if item else None
 
     def list(self) -> list[ToolDefinition]:
-        table = self._table()
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {}
-        while True:
-            page = table.scan(**kwargs)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        parsed = [_parse(item) for item in items]
+        parsed = [_parse(item) for item in all_items(self._table().scan)]
         return sorted((d for d in parsed if d is not None), key=lambda d: d.name)
 
 
