@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from orchestrator import __version__
-from orchestrator.api.errors import install_error_handlers
+from orchestrator.api.errors import error_body, install_error_handlers
 from orchestrator.api.routes import chat, documents, llm, memory, meta, openai_compat, tools
 from orchestrator.config import Settings, get_settings
 from orchestrator.workflow import WorkflowRunner
@@ -36,10 +36,7 @@ def create_app(settings: Settings | None = None, runner: WorkflowRunner | None =
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return JSONResponse(
-                status_code=413,
-                content={
-                    "error": {"code": "payload_too_large", "message": f"Request body over {limit} bytes."}
-                },
+                status_code=413, content=error_body("payload_too_large", f"Request body over {limit} bytes.")
             )
         return await call_next(request)
 

@@ -15,7 +15,8 @@ from orchestrator.errors import OrchestratorError
 logger = logging.getLogger("orchestrator.api")
 
 
-def _body(code: str, message: str, details: Any = None, run_id: str | None = None) -> dict[str, Any]:
+def error_body(code: str, message: str, details: Any = None, run_id: str | None = None) -> dict[str, Any]:
+    """The API's one error shape: ``{"error": {code, message, details?, run_id?}, "run_id"?}``."""
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if run_id:
         body["error"]["run_id"] = run_id
@@ -38,7 +39,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = _problems(exc)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
-        return JSONResponse(status_code=422, content=_body("invalid_request", summary, problems))
+        return JSONResponse(status_code=422, content=error_body("invalid_request", summary, problems))
 
     @app.exception_handler(OrchestratorError)
     async def _typed(request: Request, exc: OrchestratorError) -> JSONResponse:
@@ -47,7 +48,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code >= 500:
             logger.warning("request failed: %s %s (run %s)", exc.code, exc.message, run_id)
         return JSONResponse(
-            status_code=exc.status_code, content=_body(exc.code, exc.message, details or None, run_id)
+            status_code=exc.status_code, content=error_body(exc.code, exc.message, details or None, run_id)
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -55,12 +56,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
-        return JSONResponse(status_code=exc.status_code, content=_body(code, str(exc.detail)))
+        return JSONResponse(status_code=exc.status_code, content=error_body(code, str(exc.detail)))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(
             status_code=500,
-            content=_body("internal_error", "The server hit an unexpected error; it has been logged."),
+            content=error_body("internal_error", "The server hit an unexpected error; it has been logged."),
         )
