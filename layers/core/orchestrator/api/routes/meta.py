@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from orchestrator import __version__, services
@@ -36,8 +34,7 @@ def _check_external_agent() -> str:
     client = services.external_agent()
     if client is None:
         return "not configured"
-    report: Any = client.health()
-    return "ok" if getattr(report, "ok", bool(report)) else "unreachable"
+    return "ok" if client.health().ok else "unreachable"
 
 
 @router.get("/health", response_model=HealthReport)
