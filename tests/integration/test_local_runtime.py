@@ -67,7 +67,7 @@ def test_the_application_template_builds_the_whole_stack(monkeypatch: pytest.Mon
         }
         assert settings["/orchestrator/dev/llm_provider"] == "offline"
         assert settings["/orchestrator/dev/router_llm_threshold"] == "0.45"
-        assert len(boto3.client("lambda").list_functions()["Functions"]) == 8
+        assert len(boto3.client("lambda").list_functions()["Functions"]) == 9
         assert runtime.chat_state_machine_arn.endswith(":stateMachine:app-ChatStateMachine")
         assert os.environ["CHAT_STATE_MACHINE_ARN"] == runtime.chat_state_machine_arn
         assert os.environ["CONVERSATIONS_TABLE"] == "app-ConversationsTable"

@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 #: Beyond its own budget, how long a tool may take to notice its deadline before it is abandoned.
 GRACE_S = 1.0
-#: run_python's budget on top of CODE_EXEC_TIMEOUT_S: interpreter start-up and clean-up.
+#: run_python's budget on top of CODE_EXEC_TIMEOUT_S (and the wait for a slot, CODE_EXEC_QUEUE_WAIT_S):
+#: sandbox set-up, interpreter start-up and clean-up, or the code-executor Lambda's round trip.
 CODE_EXEC_OVERHEAD_S = 2.0
 #: One call's whole output, serialised; each string inside is also capped at MAX_INLINE_OUTPUT_CHARS.
 MAX_OUTPUT_CHARS = 2 * MAX_INLINE_OUTPUT_CHARS
@@ -37,7 +38,7 @@ MAX_OUTPUT_CHARS = 2 * MAX_INLINE_OUTPUT_CHARS
 def tool_budget_s(definition: ToolDefinition, settings: Settings) -> float:
     """Seconds a call of ``definition`` may take, retries included."""
     if definition.kind == "builtin" and definition.name == "run_python":
-        return settings.code_exec_timeout_s + CODE_EXEC_OVERHEAD_S
+        return settings.code_exec_timeout_s + settings.code_exec_queue_wait_s + CODE_EXEC_OVERHEAD_S
     return settings.tool_timeout_s
 
 
