@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orchestrator.api.deps import SettingsDep
 from orchestrator.api.schemas import ErrorBody
 from orchestrator.clients.llm import ConnectionReport, ModelInfo, get_llm_client, test_connection
+from orchestrator.clients.llm.allowlist import chosen_model
 from orchestrator.errors import OrchestratorError
 
 router = APIRouter(prefix="/v1/llm", tags=["llm"])
@@ -43,6 +44,9 @@ def list_models(settings: SettingsDep) -> ModelList:
 def check_connection(settings: SettingsDep, body: TestConnectionRequest | None = None) -> ConnectionReport:
     """Reachability, latency and the model's reply to a tiny prompt — or why it failed."""
     body = body or TestConnectionRequest()
+    if body.model is not None:
+        # The same allowlist as metadata.model: a connection test is still a billed model call.
+        chosen_model({"model": body.model}, settings)
     try:
         client = get_llm_client(settings)
     except OrchestratorError as exc:
