@@ -53,6 +53,6 @@ def test_builtin_names_cannot_be_replaced_and_private_urls_are_refused(client: T
         "/v1/tools/register", json={**base, "name": "imds", "http": {"url": "http://169.254.169.254/latest/"}}
     )
 
-    assert builtin.status_code == 422
+    assert builtin.status_code == 409 and builtin.json()["error"]["code"] == "conflict"
     assert metadata.status_code == 422
     assert metadata.json()["error"]["code"] in {"blocked_address", "invalid_request", "tool_invalid_input"}

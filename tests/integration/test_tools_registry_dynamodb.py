@@ -11,12 +11,13 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.config import Settings
-from orchestrator.errors import ToolNotFoundError, TransientError, ValidationError
+from orchestrator.errors import ConflictError, ToolNotFoundError, TransientError
 from orchestrator.tools.models import ToolDefinition
 from orchestrator.tools.registry import ToolRegistry
 from tests.support.aws import use_fake_credentials
 
 TABLE = "test-tools"
+TENANT = "default"  # the tenant a registry sees until for_tenant() says otherwise
 BUILTINS = ["calculator", "fetch_url", "run_python", "current_time"]
 
 
@@ -27,8 +28,15 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         resource = boto3.resource("dynamodb", region_name="us-east-1")
         resource.create_table(
             TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+            # As template.yaml's ToolsTable: a tenant's tools are one partition.
+            AttributeDefinitions=[
+                {"AttributeName": "tenant_id", "AttributeType": "S"},
+                {"AttributeName": "name", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "tenant_id", "KeyType": "HASH"},
+                {"AttributeName": "name", "KeyType": "RANGE"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         yield resource
@@ -61,23 +69,50 @@ def test_registered_tools_are_stored_and_seen_by_another_registry(dynamodb: Any)
 
     assert [t.name for t in other.list()] == [*BUILTINS, "weather"]
     assert other.get("weather") == weather()
-    item = dynamodb.Table(TABLE).get_item(Key={"name": "weather"})["Item"]
+    item = dynamodb.Table(TABLE).get_item(Key={"tenant_id": TENANT, "name": "weather"})["Item"]
     assert json.loads(item["definition"])["http"]["timeout_s"] == 2.5
     assert item["updated_at"]
 
 
-def test_registering_again_replaces_the_definition(dynamodb: Any) -> None:
+def test_registering_again_with_replace_replaces_the_definition(dynamodb: Any) -> None:
     tools = registry(dynamodb)
     tools.register(weather())
 
-    tools.register(weather().model_copy(update={"description": "Better weather."}))
+    tools.register(weather().model_copy(update={"description": "Better weather."}), replace=True)
 
     assert registry(dynamodb).get("weather").description == "Better weather."
     assert dynamodb.Table(TABLE).scan()["Count"] == 1
 
 
+def test_registering_again_without_replace_is_a_conflict_and_keeps_the_definition(dynamodb: Any) -> None:
+    tools = registry(dynamodb)
+    tools.register(weather())
+
+    with pytest.raises(ConflictError, match="already exists"):
+        registry(dynamodb).register(weather().model_copy(update={"description": "Hijacked."}))
+
+    assert registry(dynamodb).get("weather") == weather()
+    assert dynamodb.Table(TABLE).scan()["Count"] == 1
+
+
+def test_a_tenants_tools_are_invisible_to_another_tenant(dynamodb: Any) -> None:
+    registry(dynamodb).for_tenant("a").register(weather())
+
+    other = registry(dynamodb).for_tenant("b")
+
+    assert [t.name for t in other.list()] == BUILTINS
+    with pytest.raises(ToolNotFoundError):
+        other.get("weather")
+    with pytest.raises(ToolNotFoundError):
+        other.delete("weather")
+    # b may register its own tool of the same name; a's is untouched.
+    other.register(weather().model_copy(update={"description": "B's weather."}))
+    assert registry(dynamodb).for_tenant("a").get("weather") == weather()
+    assert other.get("weather").description == "B's weather."
+
+
 def test_builtin_overwrite_is_refused_and_nothing_is_written(dynamodb: Any) -> None:
-    with pytest.raises(ValidationError, match="builtin"):
+    with pytest.raises(ConflictError, match="builtin"):
         registry(dynamodb).register(weather(name="run_python"))
 
     assert dynamodb.Table(TABLE).scan()["Count"] == 0
@@ -85,7 +120,7 @@ def test_builtin_overwrite_is_refused_and_nothing_is_written(dynamodb: Any) -> N
 
 
 def test_unknown_names_and_malformed_items(dynamodb: Any) -> None:
-    dynamodb.Table(TABLE).put_item(Item={"name": "broken", "definition": "{not json"})
+    dynamodb.Table(TABLE).put_item(Item={"tenant_id": TENANT, "name": "broken", "definition": "{not json"})
     tools = registry(dynamodb)
 
     assert [t.name for t in tools.list()] == BUILTINS

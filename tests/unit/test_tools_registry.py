@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from orchestrator.config import Settings
-from orchestrator.errors import BlockedAddressError, ConfigurationError, ToolNotFoundError, ValidationError
+from orchestrator.errors import BlockedAddressError, ConfigurationError, ConflictError, ToolNotFoundError
 from orchestrator.tools.models import ToolDefinition
 from orchestrator.tools.registry import ToolRegistry, load_config_tools
 
@@ -89,20 +89,50 @@ def test_run_time_registration_adds_a_tool() -> None:
     assert [t.name for t in registry.list()][-1] == "weather"
 
 
+def test_registering_a_taken_name_needs_replace() -> None:
+    registry = ToolRegistry()
+    registry.register(ToolDefinition.model_validate(http_tool()))
+    other = ToolDefinition.model_validate(http_tool(url="https://other.example.com/"))
+
+    with pytest.raises(ConflictError, match="already exists") as caught:
+        registry.register(other)
+
+    assert caught.value.status_code == 409
+    assert registry.get("weather") == ToolDefinition.model_validate(http_tool())
+    assert registry.register(other, replace=True) == other
+    assert registry.get("weather") == other
+
+
+def test_a_tool_of_one_tenant_is_invisible_to_another() -> None:
+    registry = ToolRegistry()
+    registry.for_tenant("a").register(ToolDefinition.model_validate(http_tool()))
+
+    tenant_b = registry.for_tenant("b")
+
+    assert [t.name for t in tenant_b.list()] == BUILTINS
+    with pytest.raises(ToolNotFoundError):
+        tenant_b.get("weather")
+    assert registry.for_tenant("a").get("weather").name == "weather"
+    assert (registry.tenant_id, tenant_b.tenant_id) == ("default", "b")
+
+
 @pytest.mark.parametrize("name", BUILTINS)
 def test_builtin_names_cannot_be_overwritten(name: str) -> None:
     registry = ToolRegistry()
 
-    with pytest.raises(ValidationError, match="builtin"):
-        registry.register(ToolDefinition.model_validate(http_tool(name=name)))
+    with pytest.raises(ConflictError, match="builtin"):
+        registry.register(ToolDefinition.model_validate(http_tool(name=name)), replace=True)
     assert registry.get(name).kind == "builtin"
 
 
 def test_configured_names_cannot_be_replaced_at_run_time(tmp_path: Path) -> None:
     registry = ToolRegistry(config_tools=load_config_tools(config_file(tmp_path, [http_tool()])))
 
-    with pytest.raises(ValidationError, match="config file"):
-        registry.register(ToolDefinition.model_validate(http_tool(url="https://other.example.com/")))
+    with pytest.raises(ConflictError, match="config file"):
+        registry.register(
+            ToolDefinition.model_validate(http_tool(url="https://other.example.com/")), replace=True
+        )
+    assert registry.get("weather") == ToolDefinition.model_validate(http_tool())
 
 
 @pytest.mark.parametrize(

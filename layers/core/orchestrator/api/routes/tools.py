@@ -1,17 +1,21 @@
-"""The tool registry: list, register (HTTP tools) and run one tool directly."""
+"""The tool registry: list, register, replace and delete (admins), and run one tool directly."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator import services
+from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import SettingsDep
 from orchestrator.api.schemas import ErrorBody
+from orchestrator.errors import ForbiddenError
+from orchestrator.identity import Principal
 from orchestrator.state import ToolCall, ToolResult
 from orchestrator.tools.models import ToolDefinition
+from orchestrator.tools.registry import ToolRegistry
 
 router = APIRouter(prefix="/v1/tools", tags=["tools"])
 
@@ -26,28 +30,55 @@ class ExecuteRequest(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
+def _registry(principal: Principal) -> ToolRegistry:
+    return services.tool_registry().for_tenant(principal.tenant_id)
+
+
+def _admin(principal: Principal, action: str) -> None:
+    if not principal.is_admin:
+        raise ForbiddenError(f"{action} a tool needs the admin role")
+
+
 @router.get("/list", response_model=ToolList)
-def list_tools() -> ToolList:
-    """Every tool the agents may call: built-ins, configured and registered ones."""
-    return ToolList(tools=services.tool_registry().list())
+def list_tools(principal: PrincipalDep) -> ToolList:
+    """Every tool the caller's agents may call: built-ins, configured ones and the tenant's own."""
+    return ToolList(tools=_registry(principal).list())
 
 
 @router.post(
     "/register",
     response_model=ToolDefinition,
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
-def register_tool(definition: ToolDefinition) -> ToolDefinition:
-    """Register an HTTP tool (stored in DynamoDB); built-in names cannot be replaced."""
-    return services.tool_registry().register(definition)
+def register_tool(
+    definition: ToolDefinition,
+    principal: PrincipalDep,
+    replace: Annotated[bool, Query(description="Replace the tenant's tool of the same name.")] = False,
+) -> ToolDefinition:
+    """Register an HTTP tool for the caller's tenant (admins); an existing name is 409 unless ``replace``."""
+    _admin(principal, "Registering")
+    return _registry(principal).register(definition, replace=replace)
+
+
+@router.delete(
+    "/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def delete_tool(name: str, principal: PrincipalDep) -> None:
+    """Delete one of the tenant's registered tools (admins); built-in and configured tools stay."""
+    _admin(principal, "Deleting")
+    _registry(principal).delete(name)
 
 
 @router.post("/{name}/execute", response_model=ToolResult, responses={404: {"model": ErrorBody}})
-def execute_tool(name: str, body: ExecuteRequest, settings: SettingsDep) -> ToolResult:
+def execute_tool(
+    name: str, body: ExecuteRequest, settings: SettingsDep, principal: PrincipalDep
+) -> ToolResult:
     """Run one tool with the given arguments; tool failures come back as ``ok: false``."""
     from orchestrator.tools.executor import execute_tool_call
 
-    registry = services.tool_registry()
+    registry = _registry(principal)
     registry.get(name)  # an unknown tool is a 404 here, not a failed result
     return execute_tool_call(ToolCall(id="api", name=name, arguments=body.arguments), registry, settings)
