@@ -37,6 +37,7 @@ def test_rag_branch_retrieves_and_cites_the_users_document(client: TestClient) -
 
     store = get_retriever(services.get_settings()).store
     store.ingest(
+        "default",
         owner,
         "Refund policy",
         "Annual plans can be refunded pro rata within 30 days of renewal. Monthly plans are not refundable.",
@@ -118,7 +119,7 @@ def test_turns_are_remembered_in_the_session(client: TestClient) -> None:
     first = chat(client, "Hello, my name is Ada.", who, session_id="s-memory")
     chat(client, "Tell me a fun fact about octopuses.", who, session_id="s-memory")
 
-    turns = services.conversations().recent(who, "s-memory", 10)
+    turns = services.conversations().recent("default", who, "s-memory", 10)
 
     assert [t.prompt for t in turns] == ["Hello, my name is Ada.", "Tell me a fun fact about octopuses."]
     assert turns[0].run_id == first.json()["run_id"]

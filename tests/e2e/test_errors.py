@@ -94,5 +94,5 @@ def test_failing_node_gives_a_typed_error_with_run_id_and_the_turn_is_kept(
     record = client.get(f"/v1/runs/{run_id}").json()
     assert record["status"] == "FAILED"
     assert record["errors"][0]["code"] == "external_agent_error"
-    turns = services.conversations().recent(who, "s-fail", 5)
+    turns = services.conversations().recent("default", who, "s-fail", 5)
     assert len(turns) == 1 and turns[0].ok is False

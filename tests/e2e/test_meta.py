@@ -15,6 +15,9 @@ def test_health_reports_provider_and_reachable_backends(client: TestClient) -> N
     assert body["backends"]["dynamodb"] == "ok"
     assert body["backends"]["state_machine"] == "configured"
     assert body["backends"]["external_agent"] == "ok"
+    # run_python goes to the code-executor function, whose handler runs here in namespaces.
+    assert body["backends"]["code_sandbox"] == "lambda-function (namespaces)"
+    assert body["auth"] == "off"
 
 
 def test_root_lists_the_endpoints(client: TestClient) -> None:
@@ -48,7 +51,8 @@ def test_documents_are_ingested_counted_and_memory_cleared(client: TestClient) -
     assert stats["documents"]["documents"] >= 1
     assert cleared["turns_deleted"] == 1
     assert oversized.status_code == 422
-    assert shared.status_code == 422 and "reserved" in shared.json()["error"]["message"]
+    # Auth is off here, so the caller is the default tenant's admin, who may load shared documents.
+    assert shared.status_code == 201, shared.text
 
 
 def test_openai_compatible_completion_runs_the_graph(client: TestClient) -> None:

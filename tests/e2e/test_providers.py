@@ -73,7 +73,7 @@ def test_model_down_is_a_503_with_run_id_and_the_turn_is_recorded(
     assert body["error"]["code"] == "model_unavailable"
     assert len(body["run_id"]) == 32
     assert "sk-e2e-secret" not in response.text
-    turns = services.conversations().recent(who, "s-down", 5)
+    turns = services.conversations().recent("default", who, "s-down", 5)
     assert len(turns) == 1 and turns[0].ok is False and turns[0].run_id == body["run_id"]
 
 

@@ -17,6 +17,8 @@ from orchestrator.errors import NotFoundError, ValidationError
 from orchestrator.grounding import SHARED_OWNER, DocumentStore
 from tests.support.aws import create_documents_table, use_fake_credentials
 
+TENANT = "acme"
+
 DOCS = {
     "refund-policy": (
         "Refund policy",
@@ -76,14 +78,14 @@ def store(aws: Any, table_name: str, embedder: EmbeddedEmbedder) -> DocumentStor
 
 def ingest_all(store: DocumentStore, owner: str) -> None:
     for doc_id, (title, text) in DOCS.items():
-        store.ingest(owner, title, text, doc_id=f"{owner}-{doc_id}")
+        store.ingest(TENANT, owner, title, text, doc_id=f"{owner}-{doc_id}")
 
 
 @pytest.mark.parametrize(("query", "expected"), QUERIES)
 def test_the_right_passage_comes_first(store: DocumentStore, query: str, expected: str) -> None:
     ingest_all(store, "alice")
 
-    passages = store.retrieve(query, "alice", top_k=3)
+    passages = store.retrieve(query, TENANT, "alice", top_k=3)
 
     assert passages, query
     assert passages[0].source_id.startswith(f"alice-{expected}#"), [p.source_id for p in passages]
@@ -95,30 +97,54 @@ def test_the_right_passage_comes_first(store: DocumentStore, query: str, expecte
 def test_another_users_documents_are_never_returned(store: DocumentStore) -> None:
     ingest_all(store, "alice")
     store.ingest(
-        "bob", "Bob's refund notes", "Refunds for annual plans: ask Bob in finance.", doc_id="bob-notes"
+        TENANT,
+        "bob",
+        "Bob's refund notes",
+        "Refunds for annual plans: ask Bob in finance.",
+        doc_id="bob-notes",
     )
 
     for query, _ in QUERIES:
-        assert all(p.source_id.startswith("alice-") for p in store.retrieve(query, "alice", top_k=10))
-    assert [p.source_id for p in store.retrieve("annual plan refund", "bob", top_k=10)] == ["bob-notes#0"]
-    assert store.retrieve("annual plan refund", "carol", top_k=10) == []
+        passages = store.retrieve(query, TENANT, "alice", top_k=10)
+        assert all(p.source_id.startswith("alice-") for p in passages)
+    bobs = store.retrieve("annual plan refund", TENANT, "bob", top_k=10)
+    assert [p.source_id for p in bobs] == ["bob-notes#0"]
+    assert store.retrieve("annual plan refund", TENANT, "carol", top_k=10) == []
 
 
 def test_shared_documents_are_visible_to_every_user(store: DocumentStore) -> None:
     store.ingest(
-        SHARED_OWNER, "Holiday calendar", "The office is closed on the first of May and on Christmas Day."
+        TENANT,
+        SHARED_OWNER,
+        "Holiday calendar",
+        "The office is closed on the first of May and on Christmas Day.",
     )
 
     for user in ("alice", "bob"):
-        passages = store.retrieve("Is the office closed on Christmas?", user, top_k=2)
+        passages = store.retrieve("Is the office closed on Christmas?", TENANT, user, top_k=2)
         assert passages and passages[0].title == "Holiday calendar"
+
+
+def test_another_tenants_shared_documents_are_never_returned(store: DocumentStore) -> None:
+    store.ingest(
+        "globex",
+        SHARED_OWNER,
+        "Holiday calendar",
+        "The office is closed on the first of May and on Christmas Day.",
+        doc_id="holidays",
+    )
+
+    assert store.retrieve("Is the office closed on Christmas?", TENANT, "alice", top_k=5) == []
+    assert store.retrieve("Is the office closed on Christmas?", TENANT, SHARED_OWNER, top_k=5) == []
+    assert store.retrieve("Is the office closed on Christmas?", "globex", "alice", top_k=5)
 
 
 def test_unrelated_questions_fall_below_the_score_threshold(store: DocumentStore) -> None:
     ingest_all(store, "alice")
 
-    assert store.retrieve("What is the capital of France?", "alice", top_k=4, min_score=0.3) == []
-    assert len(store.retrieve("What is the capital of France?", "alice", top_k=4, min_score=-1.0)) == 4
+    question = "What is the capital of France?"
+    assert store.retrieve(question, TENANT, "alice", top_k=4, min_score=0.3) == []
+    assert len(store.retrieve(question, TENANT, "alice", top_k=4, min_score=-1.0)) == 4
 
 
 HANDBOOK = [
@@ -149,9 +175,9 @@ HANDBOOK = [
 def test_a_long_document_is_chunked_and_the_relevant_chunk_wins(
     store: DocumentStore, query: str, expected: str
 ) -> None:
-    result = store.ingest("alice", "Employee handbook", "\n\n".join(HANDBOOK), doc_id="handbook")
+    result = store.ingest(TENANT, "alice", "Employee handbook", "\n\n".join(HANDBOOK), doc_id="handbook")
 
-    passages = store.retrieve(query, "alice", top_k=2)
+    passages = store.retrieve(query, TENANT, "alice", top_k=2)
 
     assert result.chunks >= 4
     assert passages[0].source_id.startswith("handbook#")
@@ -161,47 +187,81 @@ def test_a_long_document_is_chunked_and_the_relevant_chunk_wins(
 
 def test_reingesting_replaces_the_document_and_drops_stale_chunks(store: DocumentStore) -> None:
     long_text = " ".join(f"Sentence {i} of the first version of the policy." for i in range(40))
-    first = store.ingest("alice", "Policy", long_text, doc_id="policy")
+    first = store.ingest(TENANT, "alice", "Policy", long_text, doc_id="policy")
 
-    second = store.ingest("alice", "Policy", "The second version is one sentence long.", doc_id="policy")
+    second = store.ingest(
+        TENANT, "alice", "Policy", "The second version is one sentence long.", doc_id="policy"
+    )
 
     assert first.chunks > 1 and second.chunks == 1
-    assert store.stats("alice").chunks == 1
-    passages = store.retrieve("second version policy", "alice", top_k=5)
+    assert store.stats(TENANT, "alice").chunks == 1
+    passages = store.retrieve("second version policy", TENANT, "alice", top_k=5)
     assert [p.text for p in passages] == ["The second version is one sentence long."]
 
 
-def test_a_doc_id_of_another_owner_cannot_be_overwritten(store: DocumentStore) -> None:
-    store.ingest("alice", "Mine", "Alice's private note about the roadmap.", doc_id="note")
+def test_a_doc_id_of_another_owner_cannot_be_overwritten(store: DocumentStore, aws: Any) -> None:
+    store.ingest(TENANT, "alice", "Mine", "Alice's private note about the roadmap.", doc_id="note")
 
-    with pytest.raises(ValidationError, match="another owner"):
-        store.ingest("mallory", "Mine", "Overwritten!", doc_id="note")
+    result = store.ingest(TENANT, "mallory", "Mine", "Overwritten!", doc_id="note")
 
-    assert (
-        store.retrieve("roadmap note", "alice", top_k=1)[0].text == "Alice's private note about the roadmap."
-    )
+    # The same public id makes mallory's own document; alice's chunks are untouched.
+    assert (result.doc_id, result.owner) == ("note", "mallory")
+    alices = store.retrieve("roadmap note", TENANT, "alice", top_k=5)
+    assert [(p.source_id, p.text) for p in alices] == [("note#0", "Alice's private note about the roadmap.")]
+    mallorys = store.retrieve("Overwritten", TENANT, "mallory", top_k=5, min_score=-1.0)
+    assert [(p.source_id, p.text) for p in mallorys] == [("note#0", "Overwritten!")]
+    stored = aws.Table(store.table_name).scan()["Items"]
+    assert sorted((i["doc_id"], i["public_id"], i["tenant_id"], i["owner"]) for i in stored) == [
+        ("acme#alice#note", "note", TENANT, "alice"),
+        ("acme#mallory#note", "note", TENANT, "mallory"),
+    ]
+
+
+def test_the_same_owner_and_doc_id_in_two_tenants_never_meet(store: DocumentStore) -> None:
+    store.ingest("acme", "alice", "Plan", "Acme's roadmap: ship the rocket skates in spring.", doc_id="plan")
+    store.ingest("globex", "alice", "Plan", "Globex's roadmap: build the doomsday device.", doc_id="plan")
+
+    acme = store.retrieve("roadmap", "acme", "alice", top_k=5, min_score=-1.0)
+    globex = store.retrieve("roadmap", "globex", "alice", top_k=5, min_score=-1.0)
+
+    assert [(p.source_id, p.text) for p in acme] == [
+        ("plan#0", "Acme's roadmap: ship the rocket skates in spring.")
+    ]
+    assert [(p.source_id, p.text) for p in globex] == [
+        ("plan#0", "Globex's roadmap: build the doomsday device.")
+    ]
+    assert store.stats("acme").model_dump() == {"documents": 1, "chunks": 1, "owners": 1}
+    assert store.delete("globex", "alice", "plan") == 1
+    assert [p.text for p in store.retrieve("roadmap", "acme", "alice", top_k=5, min_score=-1.0)] == [
+        "Acme's roadmap: ship the rocket skates in spring."
+    ]
+    assert store.stats("globex").chunks == 0
 
 
 def test_ingest_without_doc_id_is_idempotent(store: DocumentStore) -> None:
-    first = store.ingest("alice", "Note", "Same text twice.")
-    second = store.ingest("alice", "Note", "Same text twice.")
+    first = store.ingest(TENANT, "alice", "Note", "Same text twice.")
+    second = store.ingest(TENANT, "alice", "Note", "Same text twice.")
 
     assert first.doc_id == second.doc_id and first.doc_id.startswith("doc-")
-    assert store.stats().chunks == 1
+    assert store.stats(TENANT).chunks == 1
 
 
 def test_stats_and_delete(store: DocumentStore) -> None:
     ingest_all(store, "alice")
-    store.ingest("bob", "B", "Bob's only document.", doc_id="bob-doc")
+    store.ingest(TENANT, "bob", "B", "Bob's only document.", doc_id="bob-doc")
+    store.ingest("globex", "bob", "B", "Another tenant's document.", doc_id="bob-doc")
 
-    assert store.stats().model_dump() == {"documents": 5, "chunks": 5, "owners": 2}
-    assert store.stats("alice").documents == 4
+    assert store.stats(TENANT).model_dump() == {"documents": 5, "chunks": 5, "owners": 2}
+    assert store.stats(TENANT, "alice").documents == 4
     with pytest.raises(NotFoundError):
-        store.delete("bob-doc", owner="alice")  # not yours: looks like it does not exist
-    assert store.delete("bob-doc", owner="bob") == 1
+        store.delete(TENANT, "alice", "bob-doc")  # not yours: looks like it does not exist
     with pytest.raises(NotFoundError):
-        store.delete("bob-doc")
-    assert store.stats().documents == 4
+        store.delete("initech", "bob", "bob-doc")  # another tenant's bob: same
+    assert store.delete(TENANT, "bob", "bob-doc") == 1
+    with pytest.raises(NotFoundError):
+        store.delete(TENANT, "bob", "bob-doc")
+    assert store.stats(TENANT).documents == 4
+    assert store.stats("globex").model_dump() == {"documents": 1, "chunks": 1, "owners": 1}
 
 
 @pytest.mark.parametrize(
@@ -221,17 +281,19 @@ def test_ingest_limits(
     )
 
     with pytest.raises(ValidationError, match=match):
-        store.ingest("alice", "T", text, doc_id=doc_id)
+        store.ingest(TENANT, "alice", "T", text, doc_id=doc_id)
 
-    assert store.stats().chunks == 0
+    assert store.stats(TENANT).chunks == 0
 
 
 def test_chunks_from_a_different_embedder_are_skipped(store: DocumentStore, aws: Any) -> None:
-    store.ingest("alice", "Refund policy", DOCS["refund-policy"][1], doc_id="refund")
+    store.ingest(TENANT, "alice", "Refund policy", DOCS["refund-policy"][1], doc_id="refund")
     aws.Table(store.table_name).put_item(
         Item={
-            "doc_id": "legacy",
+            "doc_id": f"{TENANT}#alice#legacy",
             "chunk_id": "00000",
+            "public_id": "legacy",
+            "tenant_id": TENANT,
             "owner": "alice",
             "title": "Legacy",
             "text": "Refund policy from an old model.",
@@ -240,7 +302,7 @@ def test_chunks_from_a_different_embedder_are_skipped(store: DocumentStore, aws:
         }
     )
 
-    passages = store.retrieve("refund policy", "alice", top_k=5)
+    passages = store.retrieve("refund policy", TENANT, "alice", top_k=5)
 
     assert [p.source_id for p in passages] == ["refund#0"]
 
@@ -256,4 +318,4 @@ def test_from_settings_reads_the_table_and_limits(
 
     assert (store.table_name, store.max_chars, store.min_score) == (table_name, 10, 0.5)
     with pytest.raises(ValidationError):
-        store.ingest("alice", "T", "more than ten characters")
+        store.ingest(TENANT, "alice", "T", "more than ten characters")

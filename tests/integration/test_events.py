@@ -56,7 +56,9 @@ def test_event_file_runs_its_function(runtime: LocalRuntime, event_file: Path) -
     payload, errored = invoke(runtime, logical_id(event_file), event)
 
     assert not errored, payload
-    if "requestContext" in event:  # API Gateway HTTP API v2 → Mangum → FastAPI
+    if "code" in event:  # the code executor: one program, its SandboxResult
+        assert payload["exit_code"] == 0 and payload["stdout"] == "119\n", payload
+    elif "requestContext" in event:  # API Gateway HTTP API v2 → Mangum → FastAPI
         assert payload["statusCode"] == 200, payload
         assert json.loads(payload["body"])
     elif event["action"] in {"step"}:
@@ -92,10 +94,13 @@ def test_a_retried_record_writes_the_turn_once(runtime: LocalRuntime) -> None:
 
     event = json.loads((ROOT / "events" / "memory_store_record.json").read_text())
     event["state"]["session_id"] = "retry-session"
+    event["state"]["tenant_id"] = "acme"
 
     for _ in range(2):  # Step Functions retried the task after a timeout
         _, errored = invoke(runtime, "MemoryStoreFunction", event)
         assert not errored
 
-    turns = services.conversations().recent(event["state"]["user_id"], "retry-session", 10)
+    user = event["state"]["user_id"]
+    turns = services.conversations().recent("acme", user, "retry-session", 10)
     assert [t.run_id for t in turns] == [event["state"]["run_id"]]
+    assert services.conversations().recent("default", user, "retry-session", 10) == []

@@ -67,7 +67,7 @@ def test_functions_share_runtime_and_architecture_with_the_layer(template: Templ
 
 def test_every_function_points_at_an_existing_handler_file(template: Template) -> None:
     functions = _resources(template, "AWS::Serverless::Function")
-    assert set(functions) == NODE_FUNCTIONS | {"ApiFunction"}
+    assert set(functions) == NODE_FUNCTIONS | {"ApiFunction", "CodeExecutorFunction"}
     for logical_id in functions:
         props = template.function_properties(logical_id)
         module = props["Handler"].rsplit(".", 1)[0]
@@ -155,17 +155,45 @@ def test_tables_are_on_demand_encrypted_and_expire_items(template: Template) -> 
         keys[logical_id] = [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]]
     assert keys == {
         "ConversationsTable": [("pk", "HASH"), ("sk", "RANGE")],
-        "CacheTable": [("pk", "HASH")],
+        "CacheTable": [("pk", "HASH"), ("sk", "RANGE")],
         "RunsTable": [("run_id", "HASH")],
-        "ToolsTable": [("name", "HASH")],
+        "ToolsTable": [("tenant_id", "HASH"), ("name", "RANGE")],
         "DocumentsTable": [("doc_id", "HASH"), ("chunk_id", "RANGE")],
     }
 
 
 def test_secrets_start_as_placeholders_the_code_reads_as_unset(template: Template) -> None:
     secrets = _resources(template, "AWS::SecretsManager::Secret")
-    assert set(secrets) == {"LlmApiKeySecret", "ExternalAgentTokenSecret"}
-    assert all(is_placeholder(s["Properties"]["SecretString"]) for s in secrets.values())
+    provider_secrets = {name: s for name, s in secrets.items() if name != "ApiKeysSecret"}
+    assert set(provider_secrets) == {"LlmApiKeySecret", "ExternalAgentTokenSecret"}
+    assert all(is_placeholder(s["Properties"]["SecretString"]) for s in provider_secrets.values())
+
+
+def test_a_deployed_stack_is_closed_by_default_with_a_generated_admin_key(template: Template) -> None:
+    raw = load_template(ROOT / "template.yaml")
+    api_env = raw["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    generated = raw["Resources"]["ApiKeysSecret"]["Properties"]["GenerateSecretString"]
+
+    assert raw["Parameters"]["AuthEnabled"]["Default"] == "true"
+    assert api_env["AUTH_ENABLED"] == {"Ref": "AuthEnabled"}
+    assert api_env["API_KEYS_SECRET_ID"] == {"Ref": "ApiKeysSecret"}
+    assert "SecretString" not in raw["Resources"]["ApiKeysSecret"]["Properties"]  # nothing in the template
+    assert generated["GenerateStringKey"] == "key" and generated["PasswordLength"] >= 32
+
+
+def test_only_health_and_preflight_routes_skip_the_jwt_authorizer(template: Template) -> None:
+    raw = load_template(ROOT / "template.yaml")
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in raw["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+
+    assert set(routes) == {"ANY /", "ANY /{proxy+}", "GET /health", "OPTIONS /{proxy+}"}
+    for key in ("ANY /", "ANY /{proxy+}"):
+        assert routes[key]["AuthorizationType"] == {"Fn::If": ["HasJwtIssuer", "JWT", "NONE"]}
+    for key in ("GET /health", "OPTIONS /{proxy+}"):
+        assert routes[key]["AuthorizationType"] == "NONE"
 
 
 def test_functions_get_least_privilege(template: Template) -> None:
@@ -191,12 +219,15 @@ def test_functions_get_least_privilege(template: Template) -> None:
         llm_secret,
         models,
         ("DynamoDBReadPolicy", "ToolsTable"),
+        ("ManagedPolicy", "ToolSecretsPolicy"),
+        ("LambdaInvokePolicy", "CodeExecutorFunction"),  # run_python runs there
     }
     assert beyond_settings("LlmAgentFunction") == {
         llm_secret,
         models,
         ("DynamoDBReadPolicy", "ConversationsTable"),
         ("DynamoDBReadPolicy", "ToolsTable"),
+        ("ManagedPolicy", "ToolSecretsPolicy"),
     }
     assert beyond_settings("MemoryStoreFunction") == {
         ("DynamoDBCrudPolicy", "ConversationsTable"),
@@ -211,8 +242,60 @@ def test_functions_get_least_privilege(template: Template) -> None:
         ("DynamoDBReadPolicy", "RunsTable"),
         ("DynamoDBCrudPolicy", "CacheTable"),  # POST /v1/memory/clear may empty the cache
         models,  # GET /v1/llm/models, POST /v1/llm/test-connection
+        ("LambdaInvokePolicy", "CodeExecutorFunction"),  # POST /v1/tools/run_python/execute
     } <= api
     assert ("DynamoDBCrudPolicy", "RunsTable") not in api  # run records are the memory store's
+    # Untrusted code: its network interfaces (and logs), nothing else, not even its settings.
+    assert _policies(template, "CodeExecutorFunction") == {
+        ("ManagedPolicy", "AWSLambdaVPCAccessExecutionRole")
+    }
+
+
+def test_the_code_executor_holds_no_secret_and_reaches_no_network(template: Template) -> None:
+    props = template.resolve(
+        template.function_properties("CodeExecutorFunction"), ref=lambda name: name, get_att=lambda n, a: n
+    )
+    variables = props["Environment"]["Variables"]
+    assert variables["CODE_EXEC_SANDBOX"] == "lambda"
+    assert not {key for key in variables if key.endswith(("_TABLE", "_SECRET_ID", "_ARN"))}
+    assert "CODE_EXECUTOR_FUNCTION_NAME" not in variables  # it runs code itself, never recurses
+    assert props["Tracing"] == "Disabled"  # "Active" would grant X-Ray writes
+    assert props["MemorySize"] <= 512 and props["Timeout"] <= 15
+
+    resources = template.document["Resources"]
+    subnets = props["VpcConfig"]["SubnetIds"]
+    assert len(subnets) == 2
+    (vpc,) = {resources[subnet]["Properties"]["VpcId"]["Ref"] for subnet in subnets}
+    assert resources[vpc]["Properties"]["EnableDnsSupport"] is False  # no resolver to tunnel through
+    assert not any(resources[subnet]["Properties"].get("MapPublicIpOnLaunch") for subnet in subnets)
+    no_way_out = {
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::EgressOnlyInternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::VPCPeeringConnection",
+        "AWS::EC2::TransitGatewayAttachment",
+        "AWS::EC2::Route",
+    }
+    assert not [name for name, r in resources.items() if r["Type"] in no_way_out]
+
+    (group,) = props["VpcConfig"]["SecurityGroupIds"]
+    group_props = resources[group]["Properties"]
+    assert "SecurityGroupIngress" not in group_props
+    # An explicit egress rule replaces CloudFormation's default allow-all; this one allows nothing.
+    assert [rule["CidrIp"] for rule in group_props["SecurityGroupEgress"]] == ["127.0.0.1/32"]
+    assert not [
+        r
+        for r in resources.values()
+        if r["Type"].startswith("AWS::EC2::SecurityGroup") and r is not resources[group]
+    ]
+
+
+def test_the_tool_runners_invoke_the_code_executor(template: Template) -> None:
+    for logical_id in ("ToolExecutorFunction", "ApiFunction"):
+        variables = template.function_properties(logical_id)["Environment"]["Variables"]
+        assert variables["CODE_EXECUTOR_FUNCTION_NAME"] == {"Ref": "CodeExecutorFunction"}, logical_id
 
 
 # ---------------------------------------------------------------------- the CloudFormation reader

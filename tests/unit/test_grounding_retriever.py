@@ -21,6 +21,7 @@ from tests.support.aws import create_documents_table, use_fake_credentials
 from tests.support.fake_agent import SEARCH, FakeAgentServer
 
 TABLE = "retriever-docs"
+TENANT = "acme"
 KB = [
     {
         "id": "kb-17",
@@ -72,13 +73,20 @@ def datasource(agent: FakeAgentServer, **kwargs: Any) -> DatasourceClient:
 
 
 def test_datasource_search_sends_query_user_and_token(agent: FakeAgentServer) -> None:
-    passages = datasource(agent).search("what is churn for customers", top_k=5, user_id="u1")
+    passages = datasource(agent).search(
+        "what is churn for customers", top_k=5, user_id="u1", tenant_id=TENANT
+    )
 
     assert passages[0].source_id == "datasource:kb-17"
     assert passages[0].title == "Churn definition"
     assert "datasource:kb-99" not in [x.source_id for x in passages]  # the service filtered by user
     [sent] = agent.requests_to(SEARCH)
-    assert sent["json"] == {"query": "what is churn for customers", "top_k": 5, "user_id": "u1"}
+    assert sent["json"] == {
+        "query": "what is churn for customers",
+        "top_k": 5,
+        "user_id": "u1",
+        "tenant_id": TENANT,
+    }
     assert sent["headers"]["authorization"] == "Bearer ds-token"
 
 
@@ -89,9 +97,10 @@ def test_datasource_skips_malformed_items_and_rejects_malformed_bodies(agent: Fa
     agent.reply_next({"hits": []}, path=SEARCH)
     client = datasource(agent)
 
-    assert [x.source_id for x in client.search("q", top_k=5, user_id="u")] == ["datasource:ok"]
+    passages = client.search("q", top_k=5, user_id="u", tenant_id=TENANT)
+    assert [x.source_id for x in passages] == ["datasource:ok"]
     with pytest.raises(DatasourceError, match="results"):
-        client.search("q", top_k=5, user_id="u")
+        client.search("q", top_k=5, user_id="u", tenant_id=TENANT)
 
 
 def test_datasource_errors_are_typed(agent: FakeAgentServer) -> None:
@@ -100,9 +109,9 @@ def test_datasource_errors_are_typed(agent: FakeAgentServer) -> None:
     client = datasource(agent, max_retries=2)
 
     with pytest.raises(DatasourceError, match="HTTP 403: bad token"):
-        client.search("q", top_k=3, user_id="u")
+        client.search("q", top_k=3, user_id="u", tenant_id=TENANT)
     with pytest.raises(DatasourceUnavailableError):
-        client.search("q", top_k=3, user_id="u")
+        client.search("q", top_k=3, user_id="u", tenant_id=TENANT)
     assert len(agent.requests_to(SEARCH)) == 4
 
 
@@ -114,12 +123,21 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DocumentStore]:
         create_documents_table(resource, TABLE)
         document_store = DocumentStore(TABLE, embedder=EmbeddedEmbedder(), resource=resource)
         document_store.ingest(
+            TENANT,
             "u1",
             "Retention playbook",
             "To reduce churn, call customers whose usage dropped.",
             doc_id="playbook",
         )
-        document_store.ingest("u1", "Lunch menu", "Soup and salad every Friday.", doc_id="lunch")
+        document_store.ingest(TENANT, "u1", "Lunch menu", "Soup and salad every Friday.", doc_id="lunch")
+        # The same user name in another tenant is another user: never retrieved for TENANT's u1.
+        document_store.ingest(
+            "globex",
+            "u1",
+            "Churn memo",
+            "To reduce churn, call customers whose usage dropped, says Globex.",
+            doc_id="globex-memo",
+        )
         yield document_store
 
 
@@ -128,11 +146,14 @@ def test_retriever_merges_store_and_datasource_with_citable_ids(
 ) -> None:
     retriever = Retriever(store, datasource(agent), top_k=4)
 
-    result = retriever.search("how do we reduce customer churn", "u1")
+    result = retriever.search("how do we reduce customer churn", TENANT, "u1")
 
     ids = [x.source_id for x in result.passages]
     assert "playbook#0" in ids and "datasource:kb-17" in ids
     assert "lunch#0" not in ids  # below the similarity threshold
+    assert "globex-memo#0" not in ids  # another tenant's document
+    [sent] = agent.requests_to(SEARCH)
+    assert (sent["json"]["tenant_id"], sent["json"]["user_id"]) == (TENANT, "u1")
     assert ids.index("playbook#0") <= 1
     assert result.failed_sources == []
     assert len(ids) == len(set(ids))
@@ -144,7 +165,7 @@ def test_a_datasource_outage_degrades_to_stored_documents(
     agent.fail_next(status=503, times=3, path=SEARCH)
     retriever = Retriever(store, datasource(agent, max_retries=2))
 
-    result = retriever.search("how do we reduce customer churn", "u1")
+    result = retriever.search("how do we reduce customer churn", TENANT, "u1")
 
     assert [x.source_id for x in result.passages] == ["playbook#0"]
     assert result.failed_sources == ["datasource"]
@@ -154,7 +175,7 @@ def test_a_datasource_rejection_fails_retrieval(store: DocumentStore, agent: Fak
     agent.fail_next(status=401, path=SEARCH)
 
     with pytest.raises(DatasourceError):
-        Retriever(store, datasource(agent)).retrieve("churn", "u1")
+        Retriever(store, datasource(agent)).retrieve("churn", TENANT, "u1")
 
 
 def test_get_retriever_builds_once_per_configuration(agent: FakeAgentServer) -> None:

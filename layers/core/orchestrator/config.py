@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     aws_region: str = Field(default="us-east-1", alias="AWS_REGION")
     log_level: str = "INFO"
 
+    # Identity and tenants (AUTH_ENABLED is off for `make run`, on in the deployed template)
+    auth_enabled: bool = False
+    #: ``KEY``, ``KEY:TENANT`` or ``KEY:TENANT:ROLE`` entries, comma-separated (local use).
+    api_keys: SecretStr | None = None
+    #: Secrets Manager secret holding the keys (same format, or JSON ``[{"key","tenant","role"}]``).
+    api_keys_secret_id: str | None = None
+    default_tenant: str = "default"
+    #: JWT claims (set by the HTTP API's JWT authorizer) naming the tenant, the user and the role.
+    jwt_tenant_claim: str = "custom:tenant_id"
+    jwt_user_claim: str = "sub"
+    jwt_role_claim: str = "custom:role"
+
     # Model provider
     llm_provider: Literal["offline", "openai", "bedrock"] = "offline"
     llm_base_url: str | None = None
@@ -91,6 +103,11 @@ class Settings(BaseSettings):
     # API limits
     max_prompt_chars: int = Field(default=8000, gt=0)
     max_metadata_bytes: int = Field(default=4096, gt=0)
+    #: Containers nested in a JSON body; DynamoDB stores 32 levels and a run record adds a few.
+    max_json_depth: int = Field(default=20, ge=2, le=32)
+    #: Models a caller may pick with ``metadata.model`` (CSV or JSON), besides the default and the
+    #: fallback model, which are always allowed. Empty: only those two.
+    llm_allowed_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Workflow
@@ -134,7 +151,8 @@ class Settings(BaseSettings):
     documents_chunk_chars: int = Field(default=500, ge=100)
     documents_chunk_overlap: int = Field(default=100, ge=0)
     documents_max_chars: int = Field(default=200_000, gt=0)
-    documents_max_chunks: int = Field(default=400, gt=0)
+    #: Enough for a document at DOCUMENTS_MAX_CHARS: 200k chars / (500 - 100 overlap) = 500 chunks.
+    documents_max_chunks: int = Field(default=600, gt=0)
 
     # Tools
     tools_config_path: str | None = None
@@ -144,12 +162,37 @@ class Settings(BaseSettings):
     http_tool_max_bytes: int = Field(default=200_000, gt=0)
     #: Output a sandboxed program may write (stdout and stderr each); the kernel enforces it.
     code_exec_max_output_bytes: int = Field(default=65_536, gt=0)
+    #: Where run_python's programs run. ``auto``/``namespaces``: Linux namespaces (own PID, mount,
+    #: network, IPC namespaces, fresh root), refused with ``sandbox_unavailable`` when they do not
+    #: work. ``lambda``: a plain child process, trusted only inside the dedicated code-executor
+    #: Lambda (``AWS_LAMBDA_RUNTIME_API`` set); elsewhere it means ``auto``. ``unsafe-subprocess``:
+    #: a plain child process anywhere; an operator's explicit, logged opt-in.
+    code_exec_sandbox: Literal["auto", "namespaces", "lambda", "unsafe-subprocess"] = "auto"
+    #: Uid the program runs as when the server runs as root (a non-root server maps its own uid).
+    code_exec_sandbox_uid: int = Field(default=65534, ge=1)
+    #: Processes (threads count) the program may run at once: bounds fork bombs. Running as the
+    #: sandbox uid, concurrent programs share this budget.
+    code_exec_max_processes: int = Field(default=32, ge=1)
+    #: Size of the program's writable scratch space (its working directory and /tmp), in MiB.
+    code_exec_scratch_mb: int = Field(default=16, ge=1)
+    #: Programs running at once in this process; more wait up to CODE_EXEC_QUEUE_WAIT_S, then ``busy``.
+    code_exec_max_concurrency: int = Field(default=4, ge=1)
+    code_exec_queue_wait_s: float = Field(default=0.5, ge=0)
+    #: The code-executor Lambda (no permissions, no network): when set, run_python runs there.
+    code_executor_function_name: str | None = None
     #: Hosts (names or IPs, comma-separated) the URL tools may reach even though they resolve to
     #: private or loopback addresses: local test servers and sanctioned internal APIs. Empty on AWS.
     #: Cloud metadata addresses stay blocked regardless.
     http_tool_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("cors_origins", "http_tool_allowed_hosts", mode="before")
+    # Tool registry governance: what admins may register, per tenant
+    #: Registered tools may only name secrets under ``<prefix><tenant>/`` ({environment} expands).
+    tools_secret_prefix: str = "/orchestrator/{environment}/tools/"  # noqa: S105 - a path
+    tools_max_per_tenant: int = Field(default=50, ge=0)
+    tools_max_description_chars: int = Field(default=500, ge=20, le=1_024)
+    tools_max_schema_bytes: int = Field(default=8_192, ge=256)
+
+    @field_validator("cors_origins", "http_tool_allowed_hosts", "llm_allowed_models", mode="before")
     @classmethod
     def _split_list(cls, value: Any, info: ValidationInfo) -> Any:
         """Lists come from the environment as CSV (``a,b``) or JSON (``["a", "b"]``)."""

@@ -35,6 +35,25 @@ class NotFoundError(OrchestratorError):
     status_code = 404
 
 
+class AuthenticationError(OrchestratorError):
+    """No credentials, or credentials that match nothing (the API adds ``WWW-Authenticate``)."""
+
+    code = "unauthorized"
+    status_code = 401
+
+
+class ForbiddenError(OrchestratorError):
+    """Authenticated, but not allowed (a role, or acting for another user)."""
+
+    code = "forbidden"
+    status_code = 403
+
+
+class ConflictError(OrchestratorError):
+    code = "conflict"
+    status_code = 409
+
+
 class ConfigurationError(OrchestratorError):
     code = "configuration_error"
     status_code = 500
@@ -97,6 +116,20 @@ class ToolTimeoutError(ToolExecutionError):
     status_code = 504
 
 
+class ToolBusyError(ToolExecutionError):
+    """Every code-execution slot stayed taken for the whole queue wait; worth trying again shortly."""
+
+    code = "busy"
+    status_code = 503
+
+
+class SandboxUnavailableError(ToolExecutionError):
+    """No sandbox that confines untrusted code works here, and no weaker mode was opted into."""
+
+    code = "sandbox_unavailable"
+    status_code = 503
+
+
 class BlockedAddressError(ToolInputError):
     """A URL-fetching tool was asked for a private, loopback or metadata address."""
 
@@ -128,6 +161,9 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         OrchestratorError,
         ValidationError,
         NotFoundError,
+        AuthenticationError,
+        ForbiddenError,
+        ConflictError,
         ConfigurationError,
         TransientError,
         UpstreamError,
@@ -141,6 +177,8 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         ToolInputError,
         ToolExecutionError,
         ToolTimeoutError,
+        ToolBusyError,
+        SandboxUnavailableError,
         BlockedAddressError,
         InternalNodeError,
         WorkflowError,

@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 NodeName = Literal["llm_agent", "tool_executor", "grounding", "external_agent"]
 IntentMethod = Literal["embedding", "llm", "default", "cache"]
 
+#: Tenant of runs that name none (EventBridge events from before tenants, auth off).
+DEFAULT_TENANT = "default"
+
 #: Output of one node or tool kept inline in the state; longer output is truncated with a marker.
 MAX_INLINE_OUTPUT_CHARS = 8_000
 
@@ -111,6 +114,8 @@ class ErrorInfo(_Model):
 
 class GraphState(_Model):
     run_id: str = Field(default_factory=new_run_id)
+    #: Everything stored is keyed by tenant first, then user (see ``orchestrator.identity``).
+    tenant_id: str = DEFAULT_TENANT
     user_id: str
     #: Runs started by EventBridge may not name a session: each then starts its own.
     session_id: str = Field(default_factory=new_run_id)
@@ -158,6 +163,8 @@ class NodeEvent(_Model):
     step: PlanStep | None = None
     call: ToolCall | None = None
     run_id: str | None = None
+    #: The run's tenant, sent with a lone tool call so tenant-registered tools resolve.
+    tenant_id: str = DEFAULT_TENANT
     #: ``$$.Execution.Name``: the run id of runs started outside the API (EventBridge).
     execution_name: str | None = None
     wave_results: list[NodeResult] = Field(default_factory=list)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 
 from orchestrator import __version__
-from orchestrator.api.errors import error_body, install_error_handlers
+from orchestrator.api.auth import get_principal
+from orchestrator.api.errors import install_error_handlers
+from orchestrator.api.limits import RequestBodyGuard, documents_body_limit
 from orchestrator.api.routes import chat, documents, llm, memory, meta, openai_compat, tools
 from orchestrator.config import Settings, get_settings
 from orchestrator.workflow import WorkflowRunner
+
+logger = logging.getLogger("orchestrator.api")
 
 
 def _body_limit(settings: Settings) -> int:
@@ -29,16 +32,17 @@ def create_app(settings: Settings | None = None, runner: WorkflowRunner | None =
     app.state.settings = settings
     app.state.runner = runner or WorkflowRunner(settings)
     install_error_handlers(app)
+    if settings.auth_enabled and not (settings.api_keys or settings.api_keys_secret_id):
+        logger.warning("AUTH_ENABLED is on with no API keys: only JWT-authorised callers get in")
     limit = _body_limit(settings)
 
-    @app.middleware("http")
-    async def cap_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            return JSONResponse(
-                status_code=413, content=error_body("payload_too_large", f"Request body over {limit} bytes.")
-            )
-        return await call_next(request)
+    # Counts bytes as they arrive (chunked bodies too) and refuses JSON no route could use.
+    app.add_middleware(
+        RequestBodyGuard,
+        max_bytes=limit,
+        documents_max_bytes=documents_body_limit(settings),
+        max_json_depth=settings.max_json_depth,
+    )
 
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -46,11 +50,10 @@ def create_app(settings: Settings | None = None, runner: WorkflowRunner | None =
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
-    app.include_router(meta.router)
-    app.include_router(chat.router)
-    app.include_router(llm.router)
-    app.include_router(tools.router)
-    app.include_router(documents.router)
-    app.include_router(memory.router)
-    app.include_router(openai_compat.router)
+    # Every route but /health (and the OpenAPI docs) needs a caller when AUTH_ENABLED is on.
+    authenticated = [Depends(get_principal)]
+    app.include_router(meta.public_router)
+    app.include_router(meta.router, dependencies=authenticated)
+    for module in (chat, llm, tools, documents, memory, openai_compat):
+        app.include_router(module.router, dependencies=authenticated)
     return app

@@ -47,8 +47,12 @@ def install_error_handlers(app: FastAPI) -> None:
         run_id = details.pop("run_id", None)
         if exc.status_code >= 500:
             logger.warning("request failed: %s %s (run %s)", exc.code, exc.message, run_id)
+        # RFC 9110: a 401 names the scheme the client should use.
+        headers = {"WWW-Authenticate": 'Bearer realm="orchestrator"'} if exc.status_code == 401 else None
         return JSONResponse(
-            status_code=exc.status_code, content=error_body(exc.code, exc.message, details or None, run_id)
+            status_code=exc.status_code,
+            content=error_body(exc.code, exc.message, details or None, run_id),
+            headers=headers,
         )
 
     @app.exception_handler(StarletteHTTPException)

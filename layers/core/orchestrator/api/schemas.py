@@ -73,3 +73,5 @@ class HealthReport(BaseModel):
     external_agent_configured: bool
     datasource_configured: bool
     backends: dict[str, str]
+    #: Whether callers must authenticate; which keys exist is never shown.
+    auth: str

@@ -6,13 +6,20 @@ import json
 import uuid
 
 from orchestrator.api.schemas import ChatRequest, ChatResponse, StepOutcome
+from orchestrator.clients.llm.allowlist import chosen_model
 from orchestrator.config import Settings
 from orchestrator.errors import ValidationError
+from orchestrator.identity import Principal
 from orchestrator.state import GraphState
 
 
-def new_state(request: ChatRequest, settings: Settings) -> GraphState:
-    """Validate what a schema cannot (configurable caps) and build the state the run starts from."""
+def new_state(request: ChatRequest, settings: Settings, principal: Principal) -> GraphState:
+    """Validate what a schema cannot (configurable caps) and build the state the run starts from.
+
+    The run belongs to the caller's tenant; the user is the one the request names inside it (a
+    user token may only name its own user).
+    """
+    user_id = principal.end_user(request.user_id) or request.user_id
     prompt = request.prompt.strip()
     if not prompt:
         raise ValidationError("prompt: must not be empty", details={"field": "prompt", "problem": "empty"})
@@ -27,8 +34,10 @@ def new_state(request: ChatRequest, settings: Settings) -> GraphState:
             f"metadata: {metadata_size} bytes is over the limit of {settings.max_metadata_bytes}",
             details={"field": "metadata", "problem": "too large", "limit": settings.max_metadata_bytes},
         )
+    chosen_model(request.metadata, settings)  # 422 for a metadata.model not configured
     return GraphState(
-        user_id=request.user_id,
+        tenant_id=principal.tenant_id,
+        user_id=user_id,
         session_id=request.session_id or uuid.uuid4().hex,
         prompt=prompt,
         metadata=request.metadata,

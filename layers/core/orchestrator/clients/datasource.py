@@ -86,7 +86,7 @@ class DatasourceClient:
             passage_max_chars=settings.grounding_passage_max_chars,
         )
 
-    def search(self, query: str, *, top_k: int, user_id: str) -> list[Passage]:
+    def search(self, query: str, *, top_k: int, user_id: str, tenant_id: str) -> list[Passage]:
         """The service's best ``top_k`` passages for ``query``, best first."""
         token = self._auth_token.get_secret_value() if self._auth_token else None
         headers = {"Accept": "application/json"}
@@ -96,7 +96,7 @@ class DatasourceClient:
             self._http,
             "POST",
             f"{self.base_url}/search",
-            json={"query": query, "top_k": top_k, "user_id": user_id},
+            json={"query": query, "top_k": top_k, "user_id": user_id, "tenant_id": tenant_id},
             headers=headers,
             timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 3.0)),
             max_retries=self.max_retries,

@@ -87,13 +87,15 @@ class Retriever:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datasource")
             return self._pool
 
-    def search(self, query: str, owner: str, top_k: int | None = None) -> RetrievalResult:
+    def search(self, query: str, tenant_id: str, owner: str, top_k: int | None = None) -> RetrievalResult:
         """Both sources (the data source in a worker thread, overlapping the store's scan)."""
         k = top_k or self.top_k
         pending: Future[list[Passage]] | None = None
         if self.datasource is not None:
-            pending = self._executor().submit(self.datasource.search, query, top_k=k, user_id=owner)
-        ranked = [self.store.retrieve(query, owner, k)]
+            pending = self._executor().submit(
+                self.datasource.search, query, top_k=k, user_id=owner, tenant_id=tenant_id
+            )
+        ranked = [self.store.retrieve(query, tenant_id, owner, k)]
         failed: list[str] = []
         if pending is not None:
             try:
@@ -106,9 +108,9 @@ class Retriever:
                 failed.append("datasource")
         return RetrievalResult(passages=fuse(ranked, k), failed_sources=failed)
 
-    def retrieve(self, query: str, owner: str, top_k: int | None = None) -> list[Passage]:
+    def retrieve(self, query: str, tenant_id: str, owner: str, top_k: int | None = None) -> list[Passage]:
         """The best passages, with source ids for citations."""
-        return self.search(query, owner, top_k).passages
+        return self.search(query, tenant_id, owner, top_k).passages
 
 
 _retrievers: PerConfiguration[tuple[object, ...], Retriever] = PerConfiguration()

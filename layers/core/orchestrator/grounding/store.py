@@ -1,7 +1,10 @@
 """Documents in DynamoDB: chunks with their embeddings, retrieved by cosine similarity.
 
 Table (``DOCUMENTS_TABLE``): HASH ``doc_id`` (S), RANGE ``chunk_id`` (S, zero-padded index).
-Each item holds ``owner`` (a user id, or ``"shared"`` for documents every user may read),
+The stored ``doc_id`` is ``<tenant>#<owner>#<public id>`` (none of the three holds a '#'), so two
+tenants, or two users, may use the same document id without ever touching each other's chunks;
+``public_id`` holds the id the user chose. Each item holds ``tenant_id``, ``owner`` (a user id,
+or ``"shared"`` for documents every user of the tenant may read),
 ``title``, ``text``, ``embedding`` (float32 bytes, unit length), ``embedder`` (the model that
 made it), ``source``, ``chunk_count`` and ``created_at``.
 
@@ -40,6 +43,17 @@ _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 MAX_TITLE_CHARS = 300
 # "owner" and "text" are DynamoDB reserved words; every expression goes through placeholders.
 _NAMES = {"#o": "owner", "#t": "text", "#e": "embedding", "#m": "embedder", "#ti": "title"}
+
+
+def _stored_id(tenant_id: str, owner: str, doc_id: str) -> str:
+    # A '#' inside a part would let ("t#a", "b") and ("t", "a#b") name the same document.
+    if "#" in tenant_id or "#" in owner or "#" in doc_id:
+        raise ValidationError("tenant, owner and doc_id may not contain '#'")
+    return f"{tenant_id}#{owner}#{doc_id}"
+
+
+def _public_id(item: dict[str, Any]) -> str:
+    return str(item.get("public_id") or str(item["doc_id"]).rsplit("#", 1)[-1])
 
 
 class IngestResult(BaseModel):
@@ -125,7 +139,14 @@ class DocumentStore:
         )
 
     def ingest(
-        self, owner: str, title: str, text: str, doc_id: str | None = None, source: str | None = None
+        self,
+        tenant_id: str,
+        owner: str,
+        title: str,
+        text: str,
+        *,
+        doc_id: str | None = None,
+        source: str | None = None,
     ) -> IngestResult:
         """Chunk, embed and store a document; the same ``doc_id`` from the same owner replaces it."""
         owner, title = owner.strip(), " ".join(title.split())[:MAX_TITLE_CHARS]
@@ -152,9 +173,9 @@ class DocumentStore:
             raise ValidationError(
                 "doc_id must be 1-128 characters: letters, digits and . _ : / - (not first)"
             )
+        public_id = doc_id
+        doc_id = _stored_id(tenant_id, owner, public_id)
         existing = self._chunk_keys(doc_id)
-        if any(item.get("owner") != owner for item in existing):
-            raise ValidationError(f"The doc_id '{doc_id}' is already used by another owner")
 
         import numpy as np
 
@@ -166,6 +187,8 @@ class DocumentStore:
                 item: dict[str, Any] = {
                     "doc_id": doc_id,
                     "chunk_id": f"{index:05d}",
+                    "public_id": public_id,
+                    "tenant_id": tenant_id,
                     "owner": owner,
                     "title": title,
                     "text": chunk,
@@ -181,27 +204,27 @@ class DocumentStore:
             for old in existing:
                 if old["chunk_id"] not in new_ids:
                     batch.delete_item(Key={"doc_id": doc_id, "chunk_id": old["chunk_id"]})
-        return IngestResult(doc_id=doc_id, chunks=len(chunks), owner=owner, title=title)
+        return IngestResult(doc_id=public_id, chunks=len(chunks), owner=owner, title=title)
 
-    def _scan(self, owner: str) -> list[dict[str, Any]]:
+    def _scan(self, tenant_id: str, owner: str) -> list[dict[str, Any]]:
         return list(
             all_items(
                 self._table().scan,
-                FilterExpression="#o IN (:owner, :shared)",
-                ProjectionExpression="doc_id, chunk_id, #o, #ti, #t, #e, #m",
+                FilterExpression="tenant_id = :tenant AND #o IN (:owner, :shared)",
+                ProjectionExpression="doc_id, public_id, chunk_id, #o, #ti, #t, #e, #m",
                 ExpressionAttributeNames=_NAMES,
-                ExpressionAttributeValues={":owner": owner, ":shared": SHARED_OWNER},
+                ExpressionAttributeValues={":tenant": tenant_id, ":owner": owner, ":shared": SHARED_OWNER},
             )
         )
 
     def retrieve(
-        self, query: str, owner: str, top_k: int = 4, *, min_score: float | None = None
+        self, query: str, tenant_id: str, owner: str, top_k: int = 4, *, min_score: float | None = None
     ) -> list[Passage]:
-        """The ``top_k`` chunks of ``owner``'s and shared documents most similar to ``query``."""
+        """The ``top_k`` chunks of ``owner``'s and the tenant's shared documents most like ``query``."""
         import numpy as np
 
         threshold = self.min_score if min_score is None else min_score
-        items = self._scan(owner)
+        items = self._scan(tenant_id, owner)
         usable = [
             item
             for item in items
@@ -230,7 +253,7 @@ class DocumentStore:
             item = usable[int(index)]
             passages.append(
                 Passage(
-                    source_id=f"{item['doc_id']}#{int(item['chunk_id'])}",
+                    source_id=f"{_public_id(item)}#{int(item['chunk_id'])}",
                     text=truncate(str(item["text"]), self.passage_max_chars),
                     score=round(score, 4),
                     title=str(item.get("title") or "") or None,
@@ -238,15 +261,17 @@ class DocumentStore:
             )
         return passages
 
-    def stats(self, owner: str | None = None) -> DocumentStats:
-        """Counts of documents, chunks and owners (one owner's when ``owner`` is given)."""
+    def stats(self, tenant_id: str, owner: str | None = None) -> DocumentStats:
+        """Counts of a tenant's documents, chunks and owners (one owner's when ``owner`` is given)."""
         kwargs: dict[str, Any] = {
             "ProjectionExpression": "doc_id, #o",
             "ExpressionAttributeNames": {"#o": "owner"},
+            "FilterExpression": "tenant_id = :tenant",
+            "ExpressionAttributeValues": {":tenant": tenant_id},
         }
         if owner is not None:
-            kwargs["FilterExpression"] = "#o = :owner"
-            kwargs["ExpressionAttributeValues"] = {":owner": owner}
+            kwargs["FilterExpression"] = "tenant_id = :tenant AND #o = :owner"
+            kwargs["ExpressionAttributeValues"] = {":tenant": tenant_id, ":owner": owner}
         docs: set[str] = set()
         owners: set[str] = set()
         chunks = 0
@@ -256,11 +281,13 @@ class DocumentStore:
             owners.add(str(item.get("owner")))
         return DocumentStats(documents=len(docs), chunks=chunks, owners=len(owners))
 
-    def delete(self, doc_id: str, owner: str | None = None) -> int:
-        """Remove every chunk of ``doc_id`` (only if ``owner`` owns it, when given); the count."""
+    def delete(self, tenant_id: str, owner: str, doc_id: str) -> int:
+        """Remove every chunk of ``owner``'s document ``doc_id``; the count (404 when none)."""
+        public_id = doc_id
+        doc_id = _stored_id(tenant_id, owner, public_id)
         existing = self._chunk_keys(doc_id)
-        if not existing or (owner is not None and any(i.get("owner") != owner for i in existing)):
-            raise NotFoundError(f"No document '{doc_id}'")
+        if not existing:
+            raise NotFoundError(f"No document '{public_id}'")
         with self._table().batch_writer() as batch:
             for item in existing:
                 batch.delete_item(Key={"doc_id": doc_id, "chunk_id": item["chunk_id"]})

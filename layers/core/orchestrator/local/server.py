@@ -26,7 +26,11 @@ def local_stack(repo_root: Path = REPO_ROOT) -> Iterator[LocalRuntime]:
     quiet = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
     added = [key for key in quiet if key not in os.environ]
     os.environ.update({key: quiet[key] for key in added})
-    runtime = LocalRuntime(repo_root / "template.yaml", repo_root=repo_root)
+    # The deployed template requires authentication; a laptop starts open (AUTH_ENABLED=true and
+    # API_KEYS in the environment or .env turn it on here too).
+    runtime = LocalRuntime(
+        repo_root / "template.yaml", repo_root=repo_root, parameter_overrides={"AuthEnabled": "false"}
+    )
     runtime.start()
     from orchestrator import services
 
@@ -52,6 +56,7 @@ def main() -> None:
     import uvicorn
 
     from orchestrator.api import create_app
+    from orchestrator.config import get_settings
 
     with local_stack() as runtime:
         from orchestrator import services
@@ -59,6 +64,11 @@ def main() -> None:
         # Load the embedded model now, as a warm Lambda container would have it, not on request one.
         services.router().classify("warm up")
         log.info("chat state machine: %s", runtime.chat_state_machine_arn)
+        if not get_settings().auth_enabled:
+            log.warning(
+                "AUTH_ENABLED is off: every caller is the admin of tenant 'default'. Fine on 127.0.0.1; "
+                "set AUTH_ENABLED=true and API_KEYS before exposing this server to anyone."
+            )
         log.info("serving on http://%s:%d (docs at /docs)", args.host, args.port)
         uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
 

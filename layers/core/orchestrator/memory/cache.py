@@ -1,4 +1,9 @@
-"""Exact-match response cache: same user, same normalised prompt, within the TTL."""
+"""Exact-match response cache: same tenant, same user, same normalised prompt, within the TTL.
+
+Table: HASH ``pk`` = tenant, RANGE ``sk`` = ``<user>#<sha256 of the normalised prompt>``, so one
+user's entries and one tenant's entries are each a single Query away — clearing either never
+reads another tenant's items.
+"""
 
 from __future__ import annotations
 
@@ -15,37 +20,48 @@ CACHEABLE_INTENTS = frozenset({"chat", "rag"})
 
 
 def cache_key(user_id: str, prompt: str) -> str:
+    """The sort key of a user's cached answer to ``prompt``."""
     normalised = re.sub(r"\s+", " ", prompt.strip().lower())
-    return hashlib.sha256(f"{user_id}\x00{normalised}".encode()).hexdigest()
+    return f"{user_id}#{hashlib.sha256(normalised.encode()).hexdigest()}"
 
 
 class ResponseCache:
     def __init__(self, table_name: str, *, region: str, resource: Any | None = None) -> None:
         self._table = table(table_name, region, resource)
 
-    def get(self, user_id: str, prompt: str) -> dict[str, Any] | None:
-        item = self._table.get_item(Key={"pk": cache_key(user_id, prompt)}).get("Item")
+    def get(self, tenant_id: str, user_id: str, prompt: str) -> dict[str, Any] | None:
+        key = {"pk": tenant_id, "sk": cache_key(user_id, prompt)}
+        item = self._table.get_item(Key=key).get("Item")
         # DynamoDB deletes expired items lazily (up to days later), so expiry is checked on read.
         if not item or int(item.get("expires_at", 0)) <= time.time():
             return None
         value: dict[str, Any] = json.loads(item["value"])
         return value
 
-    def put(self, user_id: str, prompt: str, value: dict[str, Any], ttl_s: int) -> None:
+    def put(self, tenant_id: str, user_id: str, prompt: str, value: dict[str, Any], ttl_s: int) -> None:
         if ttl_s <= 0:
             return
         self._table.put_item(
             Item={
-                "pk": cache_key(user_id, prompt),
+                "pk": tenant_id,
+                "sk": cache_key(user_id, prompt),
                 "value": json.dumps(value),
                 "expires_at": expires_at(ttl_s),
             }
         )
 
-    def clear(self) -> int:
+    def clear(self, tenant_id: str, user_id: str | None = None) -> int:
+        """Delete one user's cached answers, or (``user_id=None``) the whole tenant's."""
+        from boto3.dynamodb.conditions import Key
+
+        condition: Any = Key("pk").eq(tenant_id)
+        if user_id is not None:
+            condition = condition & Key("sk").begins_with(f"{user_id}#")
         deleted = 0
         with self._table.batch_writer() as batch:
-            for item in all_items(self._table.scan, ProjectionExpression="pk"):
-                batch.delete_item(Key={"pk": item["pk"]})
+            for item in all_items(
+                self._table.query, KeyConditionExpression=condition, ProjectionExpression="pk, sk"
+            ):
+                batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
                 deleted += 1
         return deleted

@@ -1,4 +1,4 @@
-"""Conversation history per (user, session): one item per turn, newest read first."""
+"""Conversation history per (tenant, user, session): one item per turn, newest read first."""
 
 from __future__ import annotations
 
@@ -22,19 +22,23 @@ class Turn(BaseModel):
     ok: bool = True
 
 
-def _pk(user_id: str, session_id: str) -> str:
-    return f"{user_id}#{session_id}"
+def _pk(tenant_id: str, user_id: str, session_id: str) -> str:
+    # None of the three may contain '#' (the API's id alphabet), so the key is unambiguous.
+    return f"{tenant_id}#{user_id}#{session_id}"
 
 
 class ConversationMemory:
     def __init__(self, table_name: str, *, region: str, resource: Any | None = None) -> None:
         self._table = table(table_name, region, resource)
 
-    def append(self, user_id: str, session_id: str, turn: Turn, ttl_s: int = DEFAULT_TTL_S) -> None:
+    def append(
+        self, tenant_id: str, user_id: str, session_id: str, turn: Turn, ttl_s: int = DEFAULT_TTL_S
+    ) -> None:
         item = {
-            "pk": _pk(user_id, session_id),
+            "pk": _pk(tenant_id, user_id, session_id),
             # The run id after the timestamp keeps two turns in the same millisecond apart.
             "sk": f"{turn.created_at}#{turn.run_id}",
+            "tenant_id": tenant_id,
             "user_id": user_id,
             "session_id": session_id,
             "expires_at": expires_at(ttl_s),
@@ -42,28 +46,28 @@ class ConversationMemory:
         }
         self._table.put_item(Item=to_dynamo(item))
 
-    def recent(self, user_id: str, session_id: str, max_turns: int) -> list[Turn]:
+    def recent(self, tenant_id: str, user_id: str, session_id: str, max_turns: int) -> list[Turn]:
         """The last ``max_turns`` turns, oldest first (the order a prompt wants them in)."""
         if max_turns <= 0:
             return []
         from boto3.dynamodb.conditions import Key
 
         page = self._table.query(
-            KeyConditionExpression=Key("pk").eq(_pk(user_id, session_id)),
+            KeyConditionExpression=Key("pk").eq(_pk(tenant_id, user_id, session_id)),
             ScanIndexForward=False,
             Limit=max_turns,
         )
         turns = [Turn.model_validate(from_dynamo(item)) for item in page.get("Items", [])]
         return list(reversed(turns))
 
-    def clear(self, user_id: str, session_id: str) -> int:
+    def clear(self, tenant_id: str, user_id: str, session_id: str) -> int:
         """Delete a session's turns; returns how many were deleted."""
         from boto3.dynamodb.conditions import Key
 
         deleted = 0
         turns = all_items(
             self._table.query,
-            KeyConditionExpression=Key("pk").eq(_pk(user_id, session_id)),
+            KeyConditionExpression=Key("pk").eq(_pk(tenant_id, user_id, session_id)),
             ProjectionExpression="pk, sk",
         )
         with self._table.batch_writer() as batch:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from orchestrator.memory._dynamodb import expires_at, from_dynamo, table, to_dynamo
+from orchestrator.state import DEFAULT_TENANT
 
 RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED"]
 DEFAULT_TTL_S = 30 * 24 * 3600
@@ -15,6 +16,7 @@ DEFAULT_TTL_S = 30 * 24 * 3600
 class RunRecord(BaseModel):
     run_id: str
     status: RunStatus
+    tenant_id: str = DEFAULT_TENANT
     user_id: str
     session_id: str
     started_at: str
@@ -36,6 +38,10 @@ class RunStore:
         item = to_dynamo({**record.model_dump(mode="json"), "expires_at": expires_at(ttl_s)})
         self._table.put_item(Item=item)
 
-    def get(self, run_id: str) -> RunRecord | None:
+    def get(self, tenant_id: str, run_id: str) -> RunRecord | None:
+        """The run, if it belongs to ``tenant_id``: another tenant's run is as absent as none."""
         item = self._table.get_item(Key={"run_id": run_id}).get("Item")
-        return RunRecord.model_validate(from_dynamo(item)) if item else None
+        if not item:
+            return None
+        record = RunRecord.model_validate(from_dynamo(item))
+        return record if record.tenant_id == tenant_id else None

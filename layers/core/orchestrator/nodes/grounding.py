@@ -13,14 +13,15 @@ from orchestrator.state import GraphState, NodeEvent, NodeResult, Passage
 NODE = "grounding"
 
 
-def _retrieve(query: str, owner: str) -> list[Passage]:
-    return services.retriever().retrieve(query, owner=owner, top_k=get_settings().grounding_top_k)
+def _retrieve(query: str, state: GraphState) -> list[Passage]:
+    top_k = get_settings().grounding_top_k
+    return services.retriever().retrieve(query, state.tenant_id, state.user_id, top_k=top_k)
 
 
 def retrieve(event: NodeEvent) -> GraphState:
     state: GraphState = require_state(event, NODE)
     with timed() as watch:
-        state.context = _retrieve(state.prompt, state.user_id)
+        state.context = _retrieve(state.prompt, state)
     state.add_usage(NODE, usage(watch.elapsed_ms))
     return state
 
@@ -30,7 +31,7 @@ def run_step(event: NodeEvent) -> NodeResult:
     step = require_step(event, NODE)
     query = str(step.inputs.get("query") or step.description)
     with timed() as watch:
-        passages = _retrieve(query, state.user_id)
+        passages = _retrieve(query, state)
     text = "\n".join(f"[{p.source_id}] {p.text}" for p in passages) or "No matching passages found."
     return NodeResult(
         node=NODE,

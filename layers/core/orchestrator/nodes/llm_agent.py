@@ -20,19 +20,20 @@ NODE = "llm_agent"
 
 def _run(system: str, message: str, state: GraphState, llm: LLMClient, *, with_history: bool) -> AgentOutcome:
     from orchestrator.agent.loop import build_messages, run_agent
+    from orchestrator.clients.llm.allowlist import chosen_model
     from orchestrator.nodes.tool_executor import run_call
 
     settings = get_settings()
     history: list[tuple[str, str]] = []
     if with_history:
         for turn in services.conversations().recent(
-            state.user_id, state.session_id, settings.history_max_turns
+            state.tenant_id, state.user_id, state.session_id, settings.history_max_turns
         ):
             history += [("user", turn.prompt), ("assistant", turn.response)]
     messages = build_messages(system, history, message, settings.llm_history_token_budget)
     # The offline stand-in never calls tools, so offering them would only cost prompt space.
     tools = (
-        [tool.to_spec() for tool in services.tool_registry().list()]
+        [tool.to_spec() for tool in services.tool_registry().for_tenant(state.tenant_id).list()]
         if llm.is_real_model and settings.llm_max_tool_rounds > 0
         else []
     )
@@ -40,9 +41,10 @@ def _run(system: str, message: str, state: GraphState, llm: LLMClient, *, with_h
         llm,
         messages,
         tools=tools,
-        execute_tool=run_call,
+        execute_tool=lambda call: run_call(call, state.tenant_id),
         max_rounds=settings.llm_max_tool_rounds,
-        model=state.metadata.get("model") if isinstance(state.metadata.get("model"), str) else None,
+        # Runs started without the API (EventBridge) meet the same allowlist here.
+        model=chosen_model(state.metadata, settings),
     )
 
 

@@ -26,7 +26,7 @@ def lookup(event: NodeEvent) -> GraphState:
     with timed() as watch:
         hit = None
         if not state.metadata.get("no_cache") and get_settings().cache_ttl_s > 0:
-            hit = services.response_cache().get(state.user_id, state.prompt)
+            hit = services.response_cache().get(state.tenant_id, state.user_id, state.prompt)
         if hit is not None:
             state.response = Response.model_validate(hit["response"])
             state.intent = Intent.model_validate(hit["intent"]) if hit.get("intent") else None
@@ -40,6 +40,7 @@ def _record_run(state: GraphState, status: str) -> None:
         RunRecord(
             run_id=state.run_id,
             status="SUCCEEDED" if status == "SUCCEEDED" else "FAILED",
+            tenant_id=state.tenant_id,
             user_id=state.user_id,
             session_id=state.session_id,
             started_at=state.started_at,
@@ -61,9 +62,12 @@ def record(event: NodeEvent) -> GraphState:
     with timed() as watch:
         text = state.response.text if state.response else ""
         intent = state.intent.name if state.intent else None
-        services.conversations().append(state.user_id, state.session_id, turn_of(state, text))
+        services.conversations().append(
+            state.tenant_id, state.user_id, state.session_id, turn_of(state, text)
+        )
         if not state.cached and state.response and intent in CACHEABLE_INTENTS and not state.tool_calls:
             services.response_cache().put(
+                state.tenant_id,
                 state.user_id,
                 state.prompt,
                 {
@@ -85,6 +89,7 @@ def record_failure(event: NodeEvent) -> GraphState:
     error = describe_failure(failure.get("Error"), failure.get("Cause"))
     state.errors.append(error)
     services.conversations().append(
+        state.tenant_id,
         state.user_id,
         state.session_id,
         turn_of(state, f"[failed: {error.code}] {error.message}", ok=False),

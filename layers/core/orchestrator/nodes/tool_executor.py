@@ -20,34 +20,37 @@ def select(event: NodeEvent) -> GraphState:
 
     state: GraphState = require_state(event, NODE)
     with timed() as watch:
-        outcome = select_tool_calls(state.prompt, services.tool_registry(), services.llm_client())
+        tools = services.tool_registry().for_tenant(state.tenant_id)
+        outcome = select_tool_calls(state.prompt, tools, services.llm_client())
     state.tool_calls = outcome.calls
     state.add_usage(NODE, usage(watch.elapsed_ms, outcome.usage))
     return state
 
 
-def run_call(call: ToolCall) -> ToolResult:
+def run_call(call: ToolCall, tenant_id: str) -> ToolResult:
+    """Run one call with the tools ``tenant_id`` may use (the global ones and its own)."""
     from orchestrator.tools.executor import execute_tool_call
 
-    return execute_tool_call(call, services.tool_registry(), get_settings())
+    return execute_tool_call(call, services.tool_registry().for_tenant(tenant_id), get_settings())
 
 
 def execute(event: NodeEvent) -> ToolResult:
     if event.call is None:
         raise ValidationError(f"{NODE}: action 'execute' needs 'call'")
-    return run_call(event.call)
+    return run_call(event.call, event.tenant_id)
 
 
 def run_step(event: NodeEvent) -> NodeResult:
     """A plan step that needs tools: select and run them in sequence inside this one invocation."""
     from orchestrator.tools.selector import select_tool_calls
 
-    require_state(event, NODE)
+    state: GraphState = require_state(event, NODE)
     step = require_step(event, NODE)
     request = str(step.inputs.get("request") or step.description)
     with timed() as watch:
-        outcome = select_tool_calls(request, services.tool_registry(), services.llm_client())
-        results = [run_call(call) for call in outcome.calls]
+        tools = services.tool_registry().for_tenant(state.tenant_id)
+        outcome = select_tool_calls(request, tools, services.llm_client())
+        results = [run_call(call, state.tenant_id) for call in outcome.calls]
     if not results:
         output, ok = f"No tool matched this step: {request}", False
     else:

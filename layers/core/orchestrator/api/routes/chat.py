@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Query, status
+from pydantic import ValidationError as PydanticValidationError
 
 from orchestrator import services
+from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ChatResponse, ErrorBody, RunAccepted
 from orchestrator.api.turns import new_state, to_response
+from orchestrator.errors import NotFoundError
+from orchestrator.identity import Principal
+from orchestrator.state import GraphState
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -24,9 +29,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/chat", response_model=ChatResponse, responses=ERRORS)
-def chat(body: ChatRequest, settings: SettingsDep, runner: RunnerDep) -> ChatResponse:
+def chat(
+    body: ChatRequest, settings: SettingsDep, runner: RunnerDep, principal: PrincipalDep
+) -> ChatResponse:
     """Run one turn through the graph and answer."""
-    state = new_state(body, settings)
+    state = new_state(body, settings, principal)
     return to_response(runner.run_sync(state))
 
 
@@ -35,6 +42,7 @@ def start_run(
     body: ChatRequest,
     settings: SettingsDep,
     runner: RunnerDep,
+    principal: PrincipalDep,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
 ) -> RunAccepted:
     """Start a run in the background (Standard state machine); poll its status URL.
@@ -42,9 +50,11 @@ def start_run(
     Send an ``Idempotency-Key`` header to make retries safe: the same user and key always name
     the same run, which is started once.
     """
-    state = new_state(body, settings)
+    state = new_state(body, settings, principal)
     if idempotency_key:
-        state.run_id = hashlib.sha256(f"{body.user_id}\x00{idempotency_key}".encode()).hexdigest()[:32]
+        # Scoped by tenant and user: the same key from someone else names a different run.
+        scope = f"{state.tenant_id}\x00{state.user_id}\x00{idempotency_key}"
+        state.run_id = hashlib.sha256(scope.encode()).hexdigest()[:32]
         # A retry must describe the same run, so an unnamed session is named after it too.
         state.session_id = body.session_id or state.run_id
     started = runner.start(state)
@@ -52,15 +62,40 @@ def start_run(
         run_id=state.run_id,
         session_id=state.session_id,
         status="RUNNING" if started else "EXISTING",
-        status_url=f"/v1/runs/{state.run_id}",
+        status_url=f"/v1/runs/{state.run_id}?user_id={state.user_id}",
     )
 
 
+def _visible(principal: Principal, requested_user: str | None, tenant_id: str, user_id: str) -> bool:
+    """Whether the caller may see a run of ``user_id`` in ``tenant_id``."""
+    if tenant_id != principal.tenant_id:
+        return False
+    return principal.is_admin or principal.end_user(requested_user) == user_id
+
+
 @router.get("/runs/{run_id}", responses={404: {"model": ErrorBody}})
-def get_run(run_id: str, runner: RunnerDep) -> dict[str, Any]:
-    """A run's status, and its result once finished (chat turns included)."""
-    record = services.run_store().get(run_id)
+def get_run(
+    run_id: str,
+    runner: RunnerDep,
+    principal: PrincipalDep,
+    user_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
+) -> dict[str, Any]:
+    """A run's status, and its result once finished (chat turns included).
+
+    Visible within the caller's tenant, to the run's user (``user_id`` names it for API keys) and
+    to admins; any other run id answers 404, like one that does not exist.
+    """
+    missing = NotFoundError(f"No run with id {run_id}.")
+    record = services.run_store().get(principal.tenant_id, run_id)
     if record is not None:
+        if not _visible(principal, user_id, record.tenant_id, record.user_id):
+            raise missing
         return record.model_dump(mode="json")
     execution = runner.describe(run_id)
+    try:
+        started = GraphState.model_validate_json(execution.get("input") or "{}")
+    except PydanticValidationError:
+        raise missing from None
+    if not _visible(principal, user_id, started.tenant_id, started.user_id):
+        raise missing
     return {"run_id": run_id, "status": execution["status"]}

@@ -6,8 +6,9 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator import services
+from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.schemas import ID_PATTERN, ErrorBody
-from orchestrator.errors import ValidationError
+from orchestrator.errors import ForbiddenError
 from orchestrator.grounding import SHARED_OWNER
 from orchestrator.grounding.store import IngestResult
 
@@ -32,10 +33,15 @@ class DocumentIn(BaseModel):
     status_code=status.HTTP_201_CREATED,
     responses={422: {"model": ErrorBody}},
 )
-def ingest_document(body: DocumentIn) -> IngestResult:
-    """Chunk, embed and store a document for the user's `rag` questions."""
-    if body.user_id == SHARED_OWNER:
-        # Shared documents are readable by every user: operators load them, not API callers.
-        raise ValidationError(f"user_id: {SHARED_OWNER!r} is reserved for documents every user can read")
+def ingest_document(body: DocumentIn, principal: PrincipalDep) -> IngestResult:
+    """Chunk, embed and store a document for the user's `rag` questions (in the caller's tenant).
+
+    ``user_id: "shared"`` makes a document every user of the tenant retrieves from: admins only.
+    """
+    owner = principal.end_user(body.user_id) or body.user_id
+    if owner == SHARED_OWNER and not principal.is_admin:
+        raise ForbiddenError(f"user_id: {SHARED_OWNER!r} documents are readable by every user; admins only")
     store = services.retriever().store
-    return store.ingest(body.user_id, body.title, body.text, doc_id=body.doc_id, source=body.source)
+    return store.ingest(
+        principal.tenant_id, owner, body.title, body.text, doc_id=body.doc_id, source=body.source
+    )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator import services
+from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import SettingsDep
 from orchestrator.api.schemas import ID_PATTERN
+from orchestrator.errors import ForbiddenError, ValidationError
 
 router = APIRouter(prefix="/v1", tags=["memory"])
 
@@ -19,8 +21,10 @@ class ClearRequest(BaseModel):
 
     user_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
     session_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
-    #: Also drop every cached answer (the cache is keyed by a hash, not listable per user).
+    #: Also drop this user's cached answers.
     clear_cache: bool = False
+    #: Drop every cached answer of the caller's tenant (admins only).
+    clear_tenant_cache: bool = False
 
 
 class ClearResult(BaseModel):
@@ -34,26 +38,44 @@ class MemoryStats(BaseModel):
 
 
 @router.get("/memory/stats", response_model=MemoryStats)
-def memory_stats(user_id: str | None = None, session_id: str | None = None) -> MemoryStats:
-    """Turns in a session (when given) and the document store's size."""
+def memory_stats(
+    principal: PrincipalDep,
+    user_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
+    session_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
+) -> MemoryStats:
+    """Turns in a session (when given) and the size of the user's documents (the tenant's: admins)."""
+    user = principal.end_user(user_id)
+    if user is None and not principal.is_admin:
+        raise ValidationError("user_id: required (whose memory?)")
     turns = None
-    if user_id and session_id:
-        turns = len(services.conversations().recent(user_id, session_id, 1000))
-    documents = services.retriever().store.stats(owner=user_id)
+    if user and session_id:
+        turns = len(services.conversations().recent(principal.tenant_id, user, session_id, 1000))
+    documents = services.retriever().store.stats(principal.tenant_id, owner=user)
     return MemoryStats(session_turns=turns, documents=documents.model_dump())
 
 
 @router.post("/memory/clear", response_model=ClearResult)
-def memory_clear(body: ClearRequest) -> ClearResult:
-    """Forget a session's conversation (and optionally the response cache)."""
-    turns = services.conversations().clear(body.user_id, body.session_id)
-    cached = services.response_cache().clear() if body.clear_cache else 0
+def memory_clear(body: ClearRequest, principal: PrincipalDep) -> ClearResult:
+    """Forget a session's conversation (and optionally cached answers: the user's, or the tenant's)."""
+    if body.clear_tenant_cache and not principal.is_admin:
+        raise ForbiddenError("clear_tenant_cache: clearing every user's cached answers needs the admin role")
+    user = principal.end_user(body.user_id) or body.user_id
+    turns = services.conversations().clear(principal.tenant_id, user, body.session_id)
+    cache = services.response_cache()
+    cached = 0
+    if body.clear_tenant_cache:
+        cached = cache.clear(principal.tenant_id)
+    elif body.clear_cache:
+        cached = cache.clear(principal.tenant_id, user)
     return ClearResult(turns_deleted=turns, cache_entries_deleted=cached)
 
 
 @router.get("/db/status")
-def db_status(settings: SettingsDep) -> dict[str, Any]:
-    """Whether each DynamoDB table is reachable, with DynamoDB's approximate item counts."""
+def db_status(settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Whether each DynamoDB table is reachable, with DynamoDB's approximate item counts (admins)."""
+    if not principal.is_admin:
+        # Item counts span every tenant: operators' information, not a tenant's.
+        raise ForbiddenError("the table status is for admins")
     import boto3
 
     client = boto3.client("dynamodb", region_name=settings.aws_region)

@@ -7,8 +7,11 @@ from fastapi import APIRouter, Request
 from orchestrator import __version__, services
 from orchestrator.api.deps import SettingsDep
 from orchestrator.api.schemas import ApiInfo, HealthReport
+from orchestrator.config import Settings
 
 router = APIRouter(tags=["meta"])
+#: Health stays open when auth is on: load balancers and uptime checks carry no key.
+public_router = APIRouter(tags=["meta"])
 
 
 @router.get("/", response_model=ApiInfo)
@@ -37,13 +40,23 @@ def _check_external_agent() -> str:
     return "ok" if client.health().ok else "unreachable"
 
 
-@router.get("/health", response_model=HealthReport)
+def _code_sandbox(settings: Settings) -> str:
+    from orchestrator.tools.sandbox import sandbox_status
+
+    try:
+        return sandbox_status(settings)
+    except Exception as exc:  # health must report, never fail
+        return f"unavailable ({type(exc).__name__})"
+
+
+@public_router.get("/health", response_model=HealthReport)
 def health(settings: SettingsDep) -> HealthReport:
     """Configuration status: provider, model and which backends are reachable (no secrets)."""
     backends = {
         "state_machine": "configured" if settings.chat_state_machine_arn else "not configured",
         "dynamodb": _check_table(settings.conversations_table, settings.aws_region),
         "external_agent": _check_external_agent(),
+        "code_sandbox": _code_sandbox(settings),
     }
     degraded = backends["dynamodb"] != "ok" or backends["state_machine"] != "configured"
     return HealthReport(
@@ -55,4 +68,5 @@ def health(settings: SettingsDep) -> HealthReport:
         external_agent_configured=bool(settings.external_agent_base_url),
         datasource_configured=bool(settings.datasource_base_url),
         backends=backends,
+        auth="on" if settings.auth_enabled else "off",
     )

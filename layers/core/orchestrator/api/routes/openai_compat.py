@@ -6,16 +6,19 @@ the prompt; earlier messages in the request are not replayed.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ErrorBody
 from orchestrator.api.turns import new_state
 from orchestrator.errors import ValidationError
+from orchestrator.identity import Principal
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -39,6 +42,16 @@ class CompletionRequest(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+def _end_user(principal: Principal, user: str | None) -> str:
+    """OpenAI's ``user`` names the end user inside the caller's tenant; without it, each key (or
+    token) is its own user, so callers that send none never share memory, cache or documents."""
+    if user:
+        return principal.end_user(user) or user
+    if principal.user_id:
+        return principal.user_id
+    return principal.subject if principal.via == "api_key" else "openai-compat"
+
+
 def _text(message: CompatMessage) -> str:
     if isinstance(message.content, str):
         return message.content
@@ -56,7 +69,9 @@ def list_models() -> dict[str, Any]:
 
 
 @router.post("/chat/completions", responses={422: {"model": ErrorBody}, 502: {"model": ErrorBody}})
-def chat_completions(body: CompletionRequest, settings: SettingsDep, runner: RunnerDep) -> dict[str, Any]:
+def chat_completions(
+    body: CompletionRequest, settings: SettingsDep, runner: RunnerDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """OpenAI chat completion: the last user message runs through the graph."""
     if body.stream:
         raise ValidationError("stream: streaming is not supported (API Gateway + Mangum buffer responses)")
@@ -64,13 +79,15 @@ def chat_completions(body: CompletionRequest, settings: SettingsDep, runner: Run
     if not users:
         raise ValidationError("messages: at least one message with role 'user' is required")
     session = body.metadata.get("session_id")
+    if isinstance(session, str) and not (len(session) <= 128 and re.fullmatch(ID_PATTERN, session)):
+        raise ValidationError("metadata.session_id: must be 1 to 128 of A-Z a-z 0-9 _ . : @ -")
     request = ChatRequest(
         prompt=_text(users[-1]),
-        user_id=body.user or "openai-compat",
+        user_id=_end_user(principal, body.user),
         session_id=session if isinstance(session, str) else None,
         metadata={k: v for k, v in body.metadata.items() if k != "session_id"},
     )
-    state = runner.run_sync(new_state(request, settings))
+    state = runner.run_sync(new_state(request, settings, principal))
     tokens_in = sum(u.tokens_in for u in state.usage.values())
     tokens_out = sum(u.tokens_out for u in state.usage.values())
     return {
