@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 
 import boto3
@@ -12,15 +13,15 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from orchestrator.clients.embeddings import get_embedder, reset_embedders
+from orchestrator.clients.embeddings import build_embedder
 from orchestrator.clients.embeddings.bedrock import TitanEmbedder
 from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 from orchestrator.clients.embeddings.openai import OpenAIEmbedder
-from orchestrator.clients.llm.retry import RetryPolicy
+from orchestrator.clients.retrying import RetryPolicy
 from orchestrator.config import Settings
 from orchestrator.errors import ModelUnavailableError
 from tests.support import FakeClock
-from tests.support.fake_openai import EMBEDDINGS, FakeOpenAIServer, hash_vector
+from tests.support.fake_openai import EMBEDDINGS, FakeOpenAIServer, ScriptedReply, hash_vector
 
 
 def _settings(**values: Any) -> Settings:
@@ -28,8 +29,7 @@ def _settings(**values: Any) -> Settings:
 
 
 def test_embedded_is_the_default_and_unit_normalised() -> None:
-    reset_embedders()
-    embedder = get_embedder(_settings())
+    embedder = build_embedder(_settings())
     assert isinstance(embedder, EmbeddedEmbedder)
     assert (embedder.name, embedder.dim) == ("wordllama:l2_supercat_256", 256)
     vectors = embedder.embed(["refund policy", "weather in Oslo"])
@@ -38,15 +38,13 @@ def test_embedded_is_the_default_and_unit_normalised() -> None:
 
 
 def test_provider_selection_uses_each_providers_default_model() -> None:
-    reset_embedders()
-    openai = get_embedder(_settings(embedding_provider="openai", llm_base_url="http://127.0.0.1:9/v1"))
-    titan = get_embedder(_settings(embedding_provider="bedrock", embedding_dimensions=256))
+    openai = build_embedder(_settings(embedding_provider="openai", llm_base_url="http://127.0.0.1:9/v1"))
+    titan = build_embedder(_settings(embedding_provider="bedrock", embedding_dimensions=256))
     assert isinstance(openai, OpenAIEmbedder) and openai.model == "text-embedding-3-small"
     assert isinstance(titan, TitanEmbedder) and (titan.model, titan.dim) == (
         "amazon.titan-embed-text-v2:0",
         256,
     )
-    assert get_embedder(_settings(embedding_provider="bedrock", embedding_dimensions=256)) is titan
 
 
 def test_openai_embeddings_are_unit_normalised_in_input_order() -> None:
@@ -85,6 +83,16 @@ def test_openai_embeddings_down_is_model_unavailable() -> None:
         )
         with pytest.raises(ModelUnavailableError, match="HTTP 500"):
             embedder.embed(["x"])
+
+
+def test_slow_openai_embeddings_end_as_model_unavailable_by_the_callers_deadline() -> None:
+    with FakeOpenAIServer() as server:
+        server.script(ScriptedReply(body={"data": []}, delay_s=3.0), EMBEDDINGS)
+        embedder = OpenAIEmbedder(model="e", base_url=server.url, read_timeout_s=10.0)
+        started = time.monotonic()
+        with pytest.raises(ModelUnavailableError, match="timed out"):
+            embedder.embed(["x"], deadline=started + 1.0)
+        assert 0.9 <= time.monotonic() - started < 1.5
 
 
 def _titan_body(vector: list[float]) -> StreamingBody:

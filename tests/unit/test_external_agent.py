@@ -11,8 +11,7 @@ from pydantic import SecretStr
 from orchestrator.clients.external_agent import (
     ExternalAgentClient,
     ExternalAgentReply,
-    get_external_agent_client,
-    reset_external_agent_clients,
+    build_external_agent_client,
 )
 from orchestrator.config import Settings
 from orchestrator.errors import ExternalAgentError, ExternalAgentUnavailableError
@@ -146,6 +145,21 @@ def test_one_timeout_then_success(agent: FakeAgentServer) -> None:
     assert len(agent.requests) == 2
 
 
+def test_a_slow_agent_ends_as_unavailable_by_the_callers_deadline(agent: FakeAgentServer) -> None:
+    # Given an agent slower than the time the caller (a node Lambda) has left
+    agent.hang_next(3.0)
+    client = make_client(agent, timeout_s=10.0, budget_s=20.0)
+    started = time.monotonic()
+
+    # When the caller has 1 s left
+    with pytest.raises(ExternalAgentUnavailableError, match="timed out") as caught:
+        client.run("q", user_id="u1", session_id="s1", run_id="r-1", deadline=started + 1.0)
+
+    # Then the call ends with the typed error by then, never as the caller's own timeout
+    assert 0.9 <= time.monotonic() - started < 1.5
+    assert caught.value.details["attempts"] == 1
+
+
 @pytest.mark.parametrize(
     ("script", "match"),
     [
@@ -182,19 +196,17 @@ def test_health_reports_reachability_and_never_raises(agent: FakeAgentServer) ->
 
 
 def test_factory_is_none_when_unconfigured_and_uses_the_settings_token(agent: FakeAgentServer) -> None:
-    reset_external_agent_clients()
-    assert get_external_agent_client(Settings(_env_file=None, external_agent_base_url=None)) is None
+    assert build_external_agent_client(Settings(_env_file=None, external_agent_base_url=None)) is None
 
     settings = Settings(
         _env_file=None,
         external_agent_base_url=agent.base_url + "/",
         external_agent_auth_token=SecretStr("tok-9"),
     )
-    client = get_external_agent_client(settings)
+    client = build_external_agent_client(settings)
     assert client is not None
-    assert get_external_agent_client(settings) is client  # one pool per configuration
     run(client)
 
     assert agent.requests[0]["path"] == INVOKE
     assert agent.requests[0]["headers"]["authorization"] == "Bearer tok-9"
-    reset_external_agent_clients()
+    client.close()

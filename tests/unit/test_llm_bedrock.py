@@ -10,8 +10,9 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from orchestrator.clients.llm import ChatMessage, ToolSpec
-from orchestrator.clients.llm.bedrock import BedrockClient, to_converse
-from orchestrator.clients.llm.retry import RetryPolicy
+from orchestrator.clients.llm.bedrock import BedrockClient
+from orchestrator.clients.llm.converse import to_converse
+from orchestrator.clients.retrying import RetryPolicy
 from orchestrator.errors import ModelResponseError, ModelUnavailableError
 from orchestrator.state import ToolCall
 from tests.support import FakeClock
@@ -50,7 +51,7 @@ def session() -> boto3.Session:
 def stubbed(clock: FakeClock, session: boto3.Session) -> Iterator[tuple[BedrockClient, Stubber, Stubber]]:
     runtime = session.client("bedrock-runtime")
     control = session.client("bedrock")
-    policy = RetryPolicy(max_retries=2, sleep=clock.sleep, clock=clock.now, rand=lambda: 0.5)
+    policy = RetryPolicy(max_retries=2, sleep=clock.sleep, clock=clock.now)
     client = BedrockClient(
         default_model=MODEL,
         runtime_client=runtime,
@@ -153,7 +154,7 @@ def test_throttling_is_retried_then_succeeds(stubbed: Any, clock: FakeClock) -> 
     runtime.add_client_error("converse", service_error_code="ThrottlingException", http_status_code=429)
     runtime.add_response("converse", _reply([{"text": "ok"}]))
     assert client.chat([ChatMessage(role="user", content="hi")]).text == "ok"
-    assert clock.sleeps == [0.25]
+    assert len(clock.sleeps) == 1 and 0.0 <= clock.sleeps[0] <= 0.5  # full jitter below the base
 
 
 def test_primary_down_falls_back_to_the_configured_model(stubbed: Any) -> None:

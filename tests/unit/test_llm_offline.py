@@ -13,9 +13,8 @@ from orchestrator.clients.llm import (
     ModelInfo,
     TokenUsage,
     ToolSpec,
+    build_llm_client,
     connection,
-    get_llm_client,
-    reset_llm_clients,
 )
 from orchestrator.clients.llm.offline import OFFLINE_MARKER, OfflineLLMClient
 from orchestrator.clients.llm.openai import OpenAICompatibleClient
@@ -104,25 +103,19 @@ def test_offline_identity() -> None:
     assert [m.id for m in client.list_models()] == ["offline-stand-in"]
 
 
-def test_get_llm_client_selects_and_caches_by_configuration() -> None:
-    reset_llm_clients()
-    offline = get_llm_client(_settings())
+def test_build_llm_client_selects_the_configured_provider() -> None:
+    offline = build_llm_client(_settings())
     assert isinstance(offline, OfflineLLMClient)
-    assert get_llm_client(_settings()) is offline
-    openai = get_llm_client(
+    openai = build_llm_client(
         _settings(llm_provider="openai", llm_default_model="m", llm_base_url="http://127.0.0.1:9/v1")
     )
     assert isinstance(openai, OpenAICompatibleClient)
     assert openai.base_url == "http://127.0.0.1:9/v1"
-    other = get_llm_client(
-        _settings(llm_provider="openai", llm_default_model="m2", llm_base_url="http://127.0.0.1:9/v1")
-    )
-    assert other is not openai
 
 
 def test_a_real_provider_without_a_model_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="LLM_DEFAULT_MODEL"):
-        get_llm_client(_settings(llm_provider="bedrock"))
+        build_llm_client(_settings(llm_provider="bedrock"))
 
 
 def test_price_table_costs_calls_and_flags_unpriced_models() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from orchestrator.clients.llm import ChatMessage, ToolSpec
 from orchestrator.clients.llm.openai import OpenAICompatibleClient
-from orchestrator.clients.llm.retry import RetryPolicy
+from orchestrator.clients.retrying import RetryPolicy
 from orchestrator.errors import ModelResponseError, ModelUnavailableError
 from tests.support import FakeClock
 from tests.support.fake_openai import FakeOpenAIServer
@@ -45,9 +46,7 @@ def _client(
     read_timeout_s: float = 5.0,
     fallback_model: str | None = None,
 ) -> OpenAICompatibleClient:
-    policy = RetryPolicy(
-        max_retries=max_retries, budget_s=30.0, sleep=clock.sleep, clock=clock.now, rand=lambda: 0.5
-    )
+    policy = RetryPolicy(max_retries=max_retries, budget_s=30.0, sleep=clock.sleep, clock=clock.now)
     return OpenAICompatibleClient(
         base_url=server.url,
         default_model="fake-model",
@@ -135,7 +134,9 @@ def test_500_burst_is_retried_with_jittered_backoff(server: FakeOpenAIServer, cl
     server.reply_text("recovered")
     assert _client(server, clock).chat(_ask()).text == "recovered"
     assert len(server.chat_requests) == 4
-    assert clock.sleeps == [0.25, 0.5, 1.0]  # rand=0.5 × min(8, 0.5 × 2**n)
+    assert len(clock.sleeps) == 3
+    for n, wait in enumerate(clock.sleeps):  # full jitter: uniform in [0, min(8, 0.5 × 2**n)]
+        assert 0.0 <= wait <= 0.5 * 2**n
 
 
 def test_model_that_stays_down_raises_unavailable_without_the_key(
@@ -195,7 +196,7 @@ def test_connection_refused_is_retried_then_unavailable(clock: FakeClock) -> Non
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    policy = RetryPolicy(max_retries=2, sleep=clock.sleep, clock=clock.now, rand=lambda: 0.1)
+    policy = RetryPolicy(max_retries=2, sleep=clock.sleep, clock=clock.now)
     client = OpenAICompatibleClient(
         base_url=f"http://127.0.0.1:{port}/v1", default_model="m", retry_policy=policy
     )
@@ -215,3 +216,35 @@ def test_missing_usage_is_estimated(server: FakeOpenAIServer, clock: FakeClock) 
     server.reply_text("abcdefgh", usage=None)
     result = _client(server, clock).chat([ChatMessage(role="user", content="x" * 40)])
     assert (result.usage.tokens_in, result.usage.tokens_out) == (10, 2)
+
+
+def test_a_slow_model_ends_as_model_unavailable_by_the_callers_deadline(server: FakeOpenAIServer) -> None:
+    # Given a model slower than the time the caller has left, and a read timeout that would wait for it
+    server.reply_slow(3.0)
+    client = OpenAICompatibleClient(
+        base_url=server.url, default_model="fake-model", api_key=KEY, read_timeout_s=10.0
+    )
+    started = time.monotonic()
+
+    # When the caller has 1 s left
+    with pytest.raises(ModelUnavailableError, match="timed out") as caught:
+        client.chat(_ask(), deadline=started + 1.0)
+
+    # Then the call ends with the typed error by then, not with the caller's own timeout
+    assert 0.9 <= time.monotonic() - started < 1.5
+    assert caught.value.details["attempts"] == 1
+    assert KEY not in caught.value.message
+
+
+def test_without_a_deadline_the_retry_budget_caps_the_read_timeout(server: FakeOpenAIServer) -> None:
+    server.reply_slow(3.0)
+    policy = RetryPolicy(max_retries=3, budget_s=1.0)
+    client = OpenAICompatibleClient(
+        base_url=server.url, default_model="fake-model", api_key=KEY, read_timeout_s=10.0, retry_policy=policy
+    )
+    started = time.monotonic()
+
+    with pytest.raises(ModelUnavailableError, match="timed out"):
+        client.chat(_ask())
+
+    assert time.monotonic() - started < 1.5  # the 1 s budget, not the 10 s read timeout

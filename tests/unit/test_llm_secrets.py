@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from orchestrator.clients.llm import ChatMessage, get_llm_client, reset_llm_clients
+from orchestrator.clients.llm import ChatMessage, build_llm_client
 from orchestrator.clients.llm.openai import OpenAICompatibleClient
-from orchestrator.clients.llm.retry import RetryPolicy
+from orchestrator.clients.retrying import RetryPolicy
 from orchestrator.config import Settings
 from orchestrator.errors import ConfigurationError, ModelUnavailableError
 from orchestrator.secrets import get_external_agent_token, get_llm_api_key, is_placeholder
@@ -79,8 +79,7 @@ def test_missing_secret_is_a_configuration_error(secretsmanager: Any) -> None:
 def test_key_never_appears_in_repr_logs_or_errors(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     settings = _settings(llm_provider="openai", llm_default_model="fake-model", llm_api_key=KEY)
-    reset_llm_clients()
-    client = get_llm_client(settings)
+    client = build_llm_client(settings)
     assert KEY not in repr(client) and KEY not in str(settings) and KEY not in repr(settings)
 
     clock = FakeClock()

@@ -8,7 +8,7 @@ Wire protocol::
 
     200 → {"results": [{"id": str, "text": str, "score": float, "title": str (optional)}]}
 
-The service filters by ``user_id`` itself. 429, 5xx and timeouts are retried, then
+The service filters by ``user_id`` itself. 408, 429, 5xx gateway errors and timeouts are retried, then
 :class:`~orchestrator.errors.DatasourceUnavailableError`; any other failure, or a body without a
 ``results`` list, is a :class:`~orchestrator.errors.DatasourceError`. Malformed items inside an
 otherwise valid list are skipped (and logged) rather than failing the whole search.
@@ -21,16 +21,17 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
-from orchestrator.clients.external_agent import error_text
-from orchestrator.clients.http import request_with_retries
+from orchestrator.clients.retrying import RetryPolicy
+from orchestrator.clients.transport import HttpTransport, error_text
 from orchestrator.errors import DatasourceError, DatasourceUnavailableError
 from orchestrator.state import Passage, truncate
 
 if TYPE_CHECKING:
+    import httpx
+
     from orchestrator.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 #: Prefix of the source ids of data source passages, so a citation says where it came from
 #: and cannot collide with a stored document's chunk id.
 SOURCE_PREFIX = "datasource:"
+CONNECT_TIMEOUT_S = 3.0
 
 
 class DatasourceResult(BaseModel):
@@ -66,10 +68,17 @@ class DatasourceClient:
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.budget_s = budget_s if budget_s is not None else timeout_s * (max_retries + 1)
-        self.backoff_base_s = backoff_base_s
         self.passage_max_chars = passage_max_chars
-        self._sleep = sleep
-        self._http = http_client or httpx.Client(follow_redirects=False)
+        self._transport = HttpTransport(
+            service="data source",
+            error_cls=DatasourceUnavailableError,
+            policy=RetryPolicy(
+                max_retries=max_retries, budget_s=self.budget_s, backoff_base_s=backoff_base_s, sleep=sleep
+            ),
+            connect_timeout_s=min(timeout_s, CONNECT_TIMEOUT_S),
+            read_timeout_s=timeout_s,
+            http_client=http_client,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatasourceClient | None:
@@ -86,25 +95,25 @@ class DatasourceClient:
             passage_max_chars=settings.grounding_passage_max_chars,
         )
 
-    def search(self, query: str, *, top_k: int, user_id: str, tenant_id: str) -> list[Passage]:
-        """The service's best ``top_k`` passages for ``query``, best first."""
+    def search(
+        self, query: str, *, top_k: int, user_id: str, tenant_id: str, deadline: float | None = None
+    ) -> list[Passage]:
+        """The service's best ``top_k`` passages for ``query``, best first.
+
+        ``deadline`` (a :func:`time.monotonic` instant) shortens the retry budget: the search
+        ends by then, with :class:`~orchestrator.errors.DatasourceUnavailableError` if it must.
+        """
         token = self._auth_token.get_secret_value() if self._auth_token else None
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        response = request_with_retries(
-            self._http,
+        response = self._transport.request(
             "POST",
             f"{self.base_url}/search",
             json={"query": query, "top_k": top_k, "user_id": user_id, "tenant_id": tenant_id},
             headers=headers,
-            timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 3.0)),
-            max_retries=self.max_retries,
-            backoff_base_s=self.backoff_base_s,
-            budget_s=self.budget_s,
-            error_cls=DatasourceUnavailableError,
-            service="data source",
-            sleep=self._sleep,
+            deadline=deadline,
+            secret=token,
         )
         status = response.status_code
         if not 200 <= status < 300:
@@ -145,4 +154,4 @@ class DatasourceClient:
         return passages[:top_k]
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()

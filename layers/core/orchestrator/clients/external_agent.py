@@ -10,7 +10,7 @@ Wire protocol (ours; any agent that speaks it can be plugged in)::
 
     200 → {"output": str, "data": {...} (optional), "agent": str (optional)}
     4xx → {"error": str | {"message": str}} or {"message": str} or {"detail": str}: not retried
-    429, 5xx, timeouts, connection errors → retried with backoff, then
+    408, 429, 5xx gateway errors, timeouts, connection errors → retried with backoff, then
               :class:`~orchestrator.errors.ExternalAgentUnavailableError`
 
     GET {base_url}/health → any 2xx means reachable (the body is ignored)
@@ -28,17 +28,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
-from orchestrator.caching import PerConfiguration
-from orchestrator.clients.http import request_with_retries
+from orchestrator.clients.retrying import RetryPolicy
+from orchestrator.clients.transport import HttpTransport, error_text
 from orchestrator.errors import ExternalAgentError, ExternalAgentUnavailableError
-from orchestrator.secrets import redact
 
 if TYPE_CHECKING:
     from orchestrator.config import Settings
 
-#: Characters of an error body quoted in a message (bodies can be whole HTML pages).
-ERROR_TEXT_CHARS = 300
 HEALTH_TIMEOUT_S = 3.0
+CONNECT_TIMEOUT_S = 5.0
 
 
 class ExternalAgentReply(BaseModel):
@@ -57,22 +55,6 @@ class AgentHealth(BaseModel):
     error: str | None = None
 
 
-def error_text(response: httpx.Response, token: str | None = None) -> str:
-    """The message of an error body, truncated and with the token redacted."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        text = response.text
-    else:
-        text = str(body)
-        if isinstance(body, dict):
-            error = body.get("error") or body.get("message") or body.get("detail") or body
-            if isinstance(error, dict):
-                error = error.get("message") or error
-            text = str(error)
-    return redact(text.strip(), token)[:ERROR_TEXT_CHARS]
-
-
 class ExternalAgentClient:
     """Synchronous client; one instance (and one connection pool) per Lambda container."""
 
@@ -80,7 +62,7 @@ class ExternalAgentClient:
         self,
         base_url: str,
         auth_token: SecretStr | None = None,
-        timeout_s: float = 30.0,
+        timeout_s: float = 20.0,
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
         *,
@@ -99,9 +81,17 @@ class ExternalAgentClient:
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.budget_s = budget_s if budget_s is not None else timeout_s * (max_retries + 1)
-        self.backoff_base_s = backoff_base_s
-        self._sleep = sleep
-        self._http = http_client or httpx.Client(follow_redirects=False)
+        self._transport = HttpTransport(
+            service="external agent",
+            error_cls=ExternalAgentUnavailableError,
+            policy=RetryPolicy(
+                max_retries=max_retries, budget_s=self.budget_s, backoff_base_s=backoff_base_s, sleep=sleep
+            ),
+            connect_timeout_s=min(timeout_s, CONNECT_TIMEOUT_S),
+            read_timeout_s=timeout_s,
+            http_client=http_client,
+        )
+        self._http = self._transport.http
 
     def _token(self) -> str | None:
         if self._token_provider is not None:
@@ -124,8 +114,13 @@ class ExternalAgentClient:
         session_id: str,
         metadata: dict[str, Any] | None = None,
         run_id: str,
+        deadline: float | None = None,
     ) -> ExternalAgentReply:
-        """Send ``prompt`` to the agent and return its answer, or raise a typed error."""
+        """Send ``prompt`` to the agent and return its answer, or raise a typed error.
+
+        ``deadline`` (a :func:`time.monotonic` instant) shortens the retry budget: the call ends
+        by then, with :class:`~orchestrator.errors.ExternalAgentUnavailableError` if it must.
+        """
         token = self._token()
         payload = {
             "input": prompt,
@@ -135,19 +130,13 @@ class ExternalAgentClient:
             "metadata": metadata or {},
         }
         started = time.perf_counter()
-        response = request_with_retries(
-            self._http,
+        response = self._transport.request(
             "POST",
             f"{self.base_url}/invoke",
             json=payload,
             headers=self._headers(token, run_id),
-            timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),
-            max_retries=self.max_retries,
-            backoff_base_s=self.backoff_base_s,
-            budget_s=self.budget_s,
-            error_cls=ExternalAgentUnavailableError,
-            service="external agent",
-            sleep=self._sleep,
+            deadline=deadline,
+            secret=token,
         )
         latency_ms = (time.perf_counter() - started) * 1000.0
         return self._parse(response, token, latency_ms)
@@ -214,39 +203,18 @@ class ExternalAgentClient:
         self._http.close()
 
 
-_clients: PerConfiguration[tuple[object, ...], ExternalAgentClient] = PerConfiguration()
-
-
-def get_external_agent_client(settings: Settings) -> ExternalAgentClient | None:
-    """The configured agent's client (one per configuration per process), or None when unset."""
+def build_external_agent_client(settings: Settings) -> ExternalAgentClient | None:
+    """The configured agent's client (the container keeps one per process), or None when unset."""
     base_url = (settings.external_agent_base_url or "").strip()
     if not base_url:
         return None
-    direct = settings.external_agent_auth_token
-    key: tuple[object, ...] = (
+    from orchestrator.secrets import get_external_agent_token
+
+    return ExternalAgentClient(
         base_url,
-        direct.get_secret_value() if direct else None,
-        settings.external_agent_token_secret_id,
-        settings.external_agent_timeout_s,
-        settings.external_agent_max_retries,
-        settings.external_agent_retry_budget_s,
-        settings.http_backoff_base_s,
+        timeout_s=settings.external_agent_timeout_s,
+        max_retries=settings.external_agent_max_retries,
+        token_provider=lambda: get_external_agent_token(settings),
+        budget_s=settings.external_agent_retry_budget_s,
+        backoff_base_s=settings.http_backoff_base_s,
     )
-
-    def build() -> ExternalAgentClient:
-        from orchestrator.secrets import get_external_agent_token
-
-        return ExternalAgentClient(
-            base_url,
-            timeout_s=settings.external_agent_timeout_s,
-            max_retries=settings.external_agent_max_retries,
-            token_provider=lambda: get_external_agent_token(settings),
-            budget_s=settings.external_agent_retry_budget_s,
-            backoff_base_s=settings.http_backoff_base_s,
-        )
-
-    return _clients.get(key, build)
-
-
-def reset_external_agent_clients() -> None:
-    _clients.clear(dispose=ExternalAgentClient.close)

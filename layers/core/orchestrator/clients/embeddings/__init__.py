@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from orchestrator.caching import PerConfiguration
 from orchestrator.clients.embeddings.base import Embedder
 
 if TYPE_CHECKING:
@@ -17,14 +16,12 @@ if TYPE_CHECKING:
 
     from orchestrator.config import Settings
 
-__all__ = ["Embedder", "get_embedder", "reset_embedders", "unit_normalise"]
+__all__ = ["Embedder", "build_embedder", "unit_normalise"]
 
 #: The embedded default's model name; remote providers then use their own default model.
 EMBEDDED_DEFAULT_MODEL = "l2_supercat_256"
 OPENAI_DEFAULT_MODEL = "text-embedding-3-small"
 TITAN_DEFAULT_MODEL = "amazon.titan-embed-text-v2:0"
-
-_embedders: PerConfiguration[tuple[object, ...], Embedder] = PerConfiguration()
 
 
 def unit_normalise(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -36,7 +33,8 @@ def unit_normalise(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return normalised
 
 
-def _build(settings: Settings) -> Embedder:
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedder (the container keeps one per process)."""
     model = settings.embedding_model
     if settings.embedding_provider == "openai":
         from orchestrator.clients.embeddings.openai import OpenAIEmbedder
@@ -54,19 +52,3 @@ def _build(settings: Settings) -> Embedder:
 
     # One embedded model ships with the layer (model_files.py); EMBEDDING_MODEL names remote ones.
     return EmbeddedEmbedder()
-
-
-def get_embedder(settings: Settings) -> Embedder:
-    """The configured embedder, built once per process per distinct configuration."""
-    key = (
-        settings.embedding_provider,
-        settings.embedding_model,
-        settings.embedding_dimensions,
-        settings.llm_base_url,
-        settings.aws_region,
-    )
-    return _embedders.get(key, lambda: _build(settings))
-
-
-def reset_embedders() -> None:
-    _embedders.clear()

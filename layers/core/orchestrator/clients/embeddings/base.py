@@ -15,5 +15,9 @@ class Embedder(ABC):
     dim: int
 
     @abstractmethod
-    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        """Unit-normalised vectors, one row per text (so a dot product is cosine similarity)."""
+    def embed(self, texts: list[str], *, deadline: float | None = None) -> npt.NDArray[np.float32]:
+        """Unit-normalised vectors, one row per text (so a dot product is cosine similarity).
+
+        ``deadline`` (a :func:`time.monotonic` instant): a remote provider ends by then, with
+        :class:`~orchestrator.errors.ModelUnavailableError` if it has no answer yet.
+        """

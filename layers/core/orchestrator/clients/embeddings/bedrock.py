@@ -6,10 +6,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.caching import Lazy
+from orchestrator.clients.bedrock_runtime import bedrock_client, bedrock_failure
 from orchestrator.clients.embeddings.base import Embedder
-from orchestrator.clients.llm.bedrock import boto_client, translate_boto_error
-from orchestrator.clients.llm.retry import RetryPolicy, call_with_retries
-from orchestrator.errors import ModelResponseError
+from orchestrator.clients.retrying import GiveUp, RetryPolicy, call_with_retries
+from orchestrator.errors import ModelResponseError, ModelUnavailableError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,7 +33,7 @@ class TitanEmbedder(Embedder):
         dimensions: int | None = None,
         runtime_client: BedrockRuntimeClient | None = None,
         connect_timeout_s: float = 3.0,
-        read_timeout_s: float = 30.0,
+        read_timeout_s: float = 20.0,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.name = f"bedrock:{model}"
@@ -45,7 +45,7 @@ class TitanEmbedder(Embedder):
         self.read_timeout_s = read_timeout_s
         self.retry_policy = retry_policy or RetryPolicy()
         self._runtime: Lazy[BedrockRuntimeClient] = Lazy(
-            lambda: boto_client(
+            lambda: bedrock_client(
                 "bedrock-runtime",
                 region=region,
                 connect_timeout_s=connect_timeout_s,
@@ -62,7 +62,7 @@ class TitanEmbedder(Embedder):
             dimensions=settings.embedding_dimensions,
             connect_timeout_s=settings.llm_connect_timeout_s,
             read_timeout_s=settings.llm_read_timeout_s,
-            retry_policy=RetryPolicy.from_settings(settings),
+            retry_policy=RetryPolicy.for_models(settings),
         )
 
     def __repr__(self) -> str:
@@ -71,7 +71,14 @@ class TitanEmbedder(Embedder):
     def runtime(self) -> BedrockRuntimeClient:
         return self._runtime.get()
 
-    def _one(self, text: str) -> list[float]:
+    def _unavailable(self, summary: GiveUp) -> Exception:
+        return ModelUnavailableError(
+            f"The {self.provider} model '{self.model}' is unavailable after {summary.attempts} attempt(s) "
+            f"in {summary.elapsed_s:.1f} s: {summary.reason}",
+            details={"provider": self.provider, "model": self.model, "attempts": summary.attempts},
+        )
+
+    def _one(self, text: str, end: float) -> list[float]:
         request: dict[str, Any] = {"inputText": text, "normalize": True}
         if self.dimensions:
             request["dimensions"] = self.dimensions
@@ -88,21 +95,29 @@ class TitanEmbedder(Embedder):
             except ValueError:
                 raise ModelResponseError("Titan returned a body that is not JSON") from None
             except Exception as error:
-                raise translate_boto_error(error, provider=self.provider) from None
+                raise bedrock_failure(error, provider=self.provider) from None
 
-        body = call_with_retries(attempt, policy=self.retry_policy, provider=self.provider, model=self.model)
+        body = call_with_retries(
+            attempt,
+            policy=self.retry_policy,
+            give_up=self._unavailable,
+            deadline=end,
+            log_extra={"provider": self.provider, "model": self.model},
+        )
         embedding = body.get("embedding") if isinstance(body, dict) else None
         if not isinstance(embedding, list) or not embedding:
             raise ModelResponseError("Titan returned no embedding")
         return [float(x) for x in embedding]
 
-    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def embed(self, texts: list[str], *, deadline: float | None = None) -> npt.NDArray[np.float32]:
         import numpy as np
 
         from orchestrator.clients.embeddings import unit_normalise
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = unit_normalise(np.asarray([self._one(text) for text in texts], dtype=np.float32))
+        # One request per text, all within one deadline: the retry budget, or the caller's if sooner.
+        end = self.retry_policy.deadline(deadline)
+        vectors = unit_normalise(np.asarray([self._one(text, end) for text in texts], dtype=np.float32))
         self.dim = int(vectors.shape[1])
         return vectors

@@ -55,9 +55,10 @@ class EmbeddedEmbedder(Embedder):
     def _model(self) -> tuple[Any, Any]:
         return _models.get(str(self._dir), lambda: _load(self._dir))
 
-    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def embed(self, texts: list[str], *, deadline: float | None = None) -> npt.NDArray[np.float32]:
         import numpy as np
 
+        # In-process and fast: nothing to cut short, so the deadline is not consulted.
         tokenizer, table = self._model()
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), BATCH_SIZE):

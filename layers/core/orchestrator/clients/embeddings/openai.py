@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clients.embeddings.base import Embedder
-from orchestrator.clients.llm.http import OpenAIEndpoint
-from orchestrator.clients.llm.openai import DEFAULT_BASE_URL
-from orchestrator.clients.llm.retry import RetryPolicy, call_with_retries
+from orchestrator.clients.openai_api import DEFAULT_BASE_URL, OpenAIEndpoint
+from orchestrator.clients.retrying import RetryPolicy
 from orchestrator.errors import ModelResponseError
 
 if TYPE_CHECKING:
@@ -33,10 +32,11 @@ class OpenAIEmbedder(Embedder):
         api_key: Callable[[], str | None] | str | None = None,
         dimensions: int | None = None,
         connect_timeout_s: float = 3.0,
-        read_timeout_s: float = 30.0,
+        read_timeout_s: float = 20.0,
         retry_policy: RetryPolicy | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
+        self.retry_policy = retry_policy or RetryPolicy()
         self.name = f"openai:{model}"
         self.model = model
         #: Unknown until the first reply when the server picks the size (0 until then).
@@ -48,10 +48,10 @@ class OpenAIEmbedder(Embedder):
             connect_timeout_s=connect_timeout_s,
             read_timeout_s=read_timeout_s,
             provider=self.provider,
+            policy=self.retry_policy,
             http_client=http_client,
         )
         self.base_url = self._endpoint.base_url
-        self.retry_policy = retry_policy or RetryPolicy()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, model: str) -> OpenAIEmbedder:
@@ -64,23 +64,20 @@ class OpenAIEmbedder(Embedder):
             dimensions=settings.embedding_dimensions,
             connect_timeout_s=settings.llm_connect_timeout_s,
             read_timeout_s=settings.llm_read_timeout_s,
-            retry_policy=RetryPolicy.from_settings(settings),
+            retry_policy=RetryPolicy.for_models(settings),
         )
 
     def __repr__(self) -> str:
         return f"OpenAIEmbedder(base_url={self.base_url!r}, model={self.model!r})"
 
-    def _batch(self, texts: list[str]) -> list[list[float]]:
+    def _batch(self, texts: list[str], end: float) -> list[list[float]]:
         payload: dict[str, Any] = {"model": self.model, "input": texts}
         if self.dimensions:
             payload["dimensions"] = self.dimensions
 
-        body = call_with_retries(
-            lambda remaining_s: self._endpoint.request("POST", "/embeddings", remaining_s, payload),
-            policy=self.retry_policy,
-            provider=self.provider,
-            model=self.model,
-        )
+        body = self._endpoint.request(
+            "POST", "/embeddings", model=self.model, body=payload, deadline=end
+        ).body
         try:
             rows = sorted(body["data"], key=lambda row: row.get("index", 0))
             vectors = [[float(x) for x in row["embedding"]] for row in rows]
@@ -92,16 +89,18 @@ class OpenAIEmbedder(Embedder):
             )
         return vectors
 
-    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def embed(self, texts: list[str], *, deadline: float | None = None) -> npt.NDArray[np.float32]:
         import numpy as np
 
         from orchestrator.clients.embeddings import unit_normalise
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # Every batch of one call shares one deadline: the retry budget, or the caller's if sooner.
+        end = self.retry_policy.deadline(deadline)
         rows: list[list[float]] = []
         for start in range(0, len(texts), BATCH_SIZE):
-            rows += self._batch(texts[start : start + BATCH_SIZE])
+            rows += self._batch(texts[start : start + BATCH_SIZE], end)
         vectors = unit_normalise(np.asarray(rows, dtype=np.float32))
         self.dim = int(vectors.shape[1])
         return vectors

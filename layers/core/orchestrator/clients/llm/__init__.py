@@ -6,11 +6,8 @@ not pay for httpx or boto3 at cold start.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import TYPE_CHECKING
 
-from orchestrator.caching import PerConfiguration
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
 from orchestrator.clients.llm.connection import ConnectionReport, test_connection
 from orchestrator.errors import ConfigurationError
@@ -26,26 +23,13 @@ __all__ = [
     "ModelInfo",
     "TokenUsage",
     "ToolSpec",
-    "get_llm_client",
-    "reset_llm_clients",
+    "build_llm_client",
     "test_connection",
 ]
 
-_clients: PerConfiguration[str, LLMClient] = PerConfiguration()
 
-
-def _fingerprint(settings: Settings) -> str:
-    """The settings a client is built from; the key enters only as a hash."""
-    fields = settings.model_dump(
-        include={name for name in type(settings).model_fields if name.startswith("llm_")}
-    )
-    fields["aws_region"] = settings.aws_region
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
-    fields["llm_api_key"] = hashlib.sha256(key.encode()).hexdigest()
-    return json.dumps(fields, sort_keys=True, default=str)
-
-
-def _build(settings: Settings) -> LLMClient:
+def build_llm_client(settings: Settings) -> LLMClient:
+    """The configured provider's client (the container keeps one per process)."""
     if settings.llm_provider == "offline":
         from orchestrator.clients.llm.offline import OfflineLLMClient
 
@@ -62,13 +46,3 @@ def _build(settings: Settings) -> LLMClient:
     from orchestrator.clients.llm.bedrock import BedrockClient
 
     return BedrockClient.from_settings(settings)
-
-
-def get_llm_client(settings: Settings) -> LLMClient:
-    """The configured provider's client, built once per process per distinct configuration."""
-    return _clients.get(_fingerprint(settings), lambda: _build(settings))
-
-
-def reset_llm_clients() -> None:
-    """Forget every built client (tests and the local runtime change configuration)."""
-    _clients.clear()

@@ -62,8 +62,13 @@ class LLMClient(ABC):
         tools: list[ToolSpec] | None = None,
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
+        deadline: float | None = None,
     ) -> ChatResult:
-        """One model turn. ``response_format`` is a JSON schema the reply must follow."""
+        """One model turn. ``response_format`` is a JSON schema the reply must follow.
+
+        ``deadline`` (a :func:`time.monotonic` instant) is when the caller must have an answer:
+        retries stop, and each attempt's timeout shrinks, so the call ends by then.
+        """
 
     @abstractmethod
     def list_models(self) -> list[ModelInfo]:

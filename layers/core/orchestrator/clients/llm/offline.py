@@ -84,6 +84,7 @@ class OfflineLLMClient(LLMClient):
         tools: list[ToolSpec] | None = None,
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
+        deadline: float | None = None,
     ) -> ChatResult:
         text = self.compose(messages)
         tokens_in = sum(estimate_tokens(m.content) for m in messages)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, TokenUsage, ToolSpec
-from orchestrator.clients.llm.http import OpenAIEndpoint
 from orchestrator.clients.llm.pricing import estimate_tokens
 from orchestrator.clients.llm.remote import RemoteLLMClient
-from orchestrator.clients.llm.retry import RetryPolicy
+from orchestrator.clients.openai_api import DEFAULT_BASE_URL, OpenAIEndpoint
+from orchestrator.clients.retrying import RetryPolicy
 from orchestrator.errors import ModelResponseError
 from orchestrator.state import ToolCall
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from orchestrator.config import Settings
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+__all__ = ["DEFAULT_BASE_URL", "OpenAICompatibleClient", "parse_completion", "to_wire_message"]
 
 
 def to_wire_message(message: ChatMessage) -> dict[str, Any]:
@@ -132,16 +132,18 @@ class OpenAICompatibleClient(RemoteLLMClient):
         max_tokens: int = 1024,
         temperature: float = 0.2,
         connect_timeout_s: float = 3.0,
-        read_timeout_s: float = 60.0,
+        read_timeout_s: float = 20.0,
         retry_policy: RetryPolicy | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
+        self.retry_policy = retry_policy or RetryPolicy()
         self._endpoint = OpenAIEndpoint(
             base_url,
             api_key=api_key,
             connect_timeout_s=connect_timeout_s,
             read_timeout_s=read_timeout_s,
             provider=self.provider,
+            policy=self.retry_policy,
             http_client=http_client,
         )
         self.base_url = self._endpoint.base_url
@@ -149,7 +151,6 @@ class OpenAICompatibleClient(RemoteLLMClient):
         self.fallback_model = fallback_model
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.retry_policy = retry_policy or RetryPolicy()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAICompatibleClient:
@@ -164,7 +165,7 @@ class OpenAICompatibleClient(RemoteLLMClient):
             temperature=settings.llm_temperature,
             connect_timeout_s=settings.llm_connect_timeout_s,
             read_timeout_s=settings.llm_read_timeout_s,
-            retry_policy=RetryPolicy.from_settings(settings),
+            retry_policy=RetryPolicy.for_models(settings),
         )
 
     def __repr__(self) -> str:
@@ -177,6 +178,7 @@ class OpenAICompatibleClient(RemoteLLMClient):
         tools: list[ToolSpec] | None = None,
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
+        deadline: float | None = None,
     ) -> ChatResult:
         payload: dict[str, Any] = {
             "messages": [to_wire_message(m) for m in messages],
@@ -190,16 +192,20 @@ class OpenAICompatibleClient(RemoteLLMClient):
             payload["response_format"] = to_wire_response_format(response_format)
         prompt_chars = sum(len(m.content) for m in messages)
 
-        def attempt(model_id: str, remaining_s: float) -> ChatResult:
-            body = self._endpoint.request(
-                "POST", "/chat/completions", remaining_s, {**payload, "model": model_id}
+        def call(model_id: str, end: float) -> ChatResult:
+            reply = self._endpoint.request(
+                "POST", "/chat/completions", model=model_id, body={**payload, "model": model_id}, deadline=end
             )
-            return parse_completion(body, model=model_id, provider=self.provider, prompt_chars=prompt_chars)
+            result = parse_completion(
+                reply.body, model=model_id, provider=self.provider, prompt_chars=prompt_chars
+            )
+            result.latency_ms = reply.latency_ms
+            return result
 
-        return self._chat_with_fallback(attempt, model)
+        return self._chat_with_fallback(call, model, deadline)
 
     def list_models(self) -> list[ModelInfo]:
-        body = self._with_retries(lambda remaining_s: self._endpoint.request("GET", "/models", remaining_s))
+        body = self._endpoint.request("GET", "/models", model=self.default_model).body
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise ModelResponseError(f"The {self.provider} endpoint's /models reply has no 'data' list")

@@ -1,48 +1,60 @@
-"""What the remote model clients share: each attempt timed, retried, then tried on the fallback."""
+"""What the remote model clients share: one call within its deadline, then the fallback model."""
 
 from __future__ import annotations
 
-import time
+import logging
 from collections.abc import Callable
-from typing import TypeVar
 
 from orchestrator.clients.llm.base import ChatResult, LLMClient
-from orchestrator.clients.llm.retry import RetryPolicy, call_with_fallback, call_with_retries
+from orchestrator.clients.retrying import GiveUp, RetryPolicy
+from orchestrator.errors import ModelUnavailableError
 
-T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class RemoteLLMClient(LLMClient):
-    """A provider reached over the network: subclasses make one attempt, this class retries it."""
+    """A provider reached over the network: subclasses make one retried call on one model."""
 
     default_model: str
     fallback_model: str | None
     retry_policy: RetryPolicy
 
+    def model_unavailable(self, model: str) -> Callable[[GiveUp], Exception]:
+        """The error raised when the retries on ``model`` stop."""
+
+        def unavailable(summary: GiveUp) -> Exception:
+            return ModelUnavailableError(
+                f"The {self.provider} model '{model}' is unavailable after {summary.attempts} attempt(s) "
+                f"in {summary.elapsed_s:.1f} s: {summary.reason}",
+                details={"provider": self.provider, "model": model, "attempts": summary.attempts},
+            )
+
+        return unavailable
+
     def _chat_with_fallback(
-        self, attempt: Callable[[str, float], ChatResult], model: str | None
+        self, call: Callable[[str, float], ChatResult], model: str | None, deadline: float | None
     ) -> ChatResult:
-        """``attempt(model_id, remaining_s)`` on ``model`` (default: the default model), then the fallback.
+        """``call(model_id, deadline)`` on ``model`` (default: the default model), then the fallback.
 
-        ``latency_ms`` is the successful attempt's own time, not the retries' waits before it.
+        Both models share one deadline: the retry budget, or the caller's deadline if sooner, so
+        a chat with a fallback still ends within the budget (the fallback gets what is left).
         """
-
-        def timed(model_id: str, remaining_s: float) -> ChatResult:
-            started = time.perf_counter()
-            result = attempt(model_id, remaining_s)
-            result.latency_ms = round((time.perf_counter() - started) * 1000, 2)
-            return result
-
-        return call_with_fallback(
-            timed,
-            policy=self.retry_policy,
-            provider=self.provider,
-            model=model or self.default_model,
-            fallback_model=self.fallback_model,
-        )
-
-    def _with_retries(self, attempt: Callable[[float], T]) -> T:
-        """``attempt(remaining_s)`` under the retry policy, charged to the default model."""
-        return call_with_retries(
-            attempt, policy=self.retry_policy, provider=self.provider, model=self.default_model
-        )
+        primary = model or self.default_model
+        end = self.retry_policy.deadline(deadline)
+        try:
+            return call(primary, end)
+        except ModelUnavailableError as primary_error:
+            fallback = self.fallback_model
+            if not fallback or fallback == primary:
+                raise
+            logger.warning(
+                "primary model unavailable, trying the fallback model",
+                extra={"provider": self.provider, "model": primary, "fallback_model": fallback},
+            )
+            try:
+                return call(fallback, end)
+            except ModelUnavailableError as fallback_error:
+                raise ModelUnavailableError(
+                    f"{primary_error.message} The fallback model also failed: {fallback_error.message}",
+                    details={**primary_error.details, "fallback_model": fallback},
+                ) from fallback_error

@@ -1,4 +1,5 @@
-"""Shared DynamoDB plumbing: one lazily created resource per process, injectable for tests."""
+"""DynamoDB plumbing shared by memory, tools, grounding and the API: one lazily created resource
+per process (injectable for tests), paging, TTLs and the float/Decimal conversion."""
 
 from __future__ import annotations
 
@@ -8,15 +9,22 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from orchestrator.aws.boto import boto_config, build_boto3_resource
+
+#: Table reads and writes are small and fast; botocore's 60 s defaults would outlive a 30 s
+#: Lambda. Botocore's standard retry mode retries throttling with its own backoff.
+CONNECT_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 5.0
+
 
 @lru_cache(maxsize=1)
 def _resource(region: str) -> Any:
-    import boto3
-
-    return boto3.resource("dynamodb", region_name=region)
+    config = boto_config(connect_timeout_s=CONNECT_TIMEOUT_S, read_timeout_s=READ_TIMEOUT_S)
+    return build_boto3_resource("dynamodb", region=region, config=config)
 
 
 def table(name: str, region: str, resource: Any | None = None) -> Any:
+    """Table ``name``, from ``resource`` if given (tests), else the process's resource."""
     return (resource or _resource(region)).Table(name)
 
 

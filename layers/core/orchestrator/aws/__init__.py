@@ -1,0 +1,1 @@
+"""AWS plumbing shared by every package: boto3 clients built one way, DynamoDB helpers."""
