@@ -8,7 +8,7 @@ import time
 import pytest
 
 from orchestrator.errors import ToolInputError
-from orchestrator.tools.calculator import MAX_EXPRESSION_CHARS, evaluate, is_expression
+from orchestrator.tools.builtins.calculator import MAX_EXPRESSION_CHARS, evaluate, is_expression
 
 
 @pytest.mark.parametrize(

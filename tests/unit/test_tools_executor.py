@@ -10,10 +10,9 @@ import pytest
 from orchestrator.config import Settings
 from orchestrator.errors import ToolInputError
 from orchestrator.state import MAX_INLINE_OUTPUT_CHARS, ToolCall
-from orchestrator.tools.clock import current_time
+from orchestrator.tools.builtins.clock import current_time
 from orchestrator.tools.executor import MAX_OUTPUT_CHARS, cap_output, execute_tool_call
 from orchestrator.tools.registry import ToolRegistry
-from orchestrator.tools.schema import validate_arguments
 
 SETTINGS = Settings(_env_file=None, tools_table="")  # type: ignore[call-arg]
 
@@ -99,27 +98,6 @@ def test_outputs_are_capped_per_string_and_in_total() -> None:
     assert "truncated 500 chars" in one["text"]
     assert isinstance(total, str)
     assert len(total) < MAX_OUTPUT_CHARS + 100
-
-
-def test_schema_validation_fills_defaults_and_checks_nested_values() -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "limit": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
-            "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
-            "flag": {"type": ["boolean", "null"]},
-        },
-    }
-
-    assert validate_arguments(schema, {"tags": ["a"]}) == {"tags": ["a"], "limit": 5}
-    assert validate_arguments(schema, {"limit": 3.0, "flag": None})["limit"] == 3.0
-    with pytest.raises(ToolInputError) as caught:
-        validate_arguments(schema, {"limit": True, "tags": ["a", "c"], "flag": "yes"})
-    assert caught.value.details["problems"] == [
-        "arguments.limit: expected integer, got boolean",
-        "arguments.tags[1]: must be one of ['a', 'b']",
-        "arguments.flag: expected boolean or null, got string",
-    ]
 
 
 @pytest.mark.parametrize("url", ["http://[::1/", "javascript:alert(1)", "http://exa mple.com/"])

@@ -11,7 +11,7 @@ from orchestrator.clients.llm.offline import OfflineLLMClient
 from orchestrator.errors import ModelUnavailableError
 from orchestrator.state import ToolCall
 from orchestrator.tools.registry import ToolRegistry
-from orchestrator.tools.selector import select_tool_calls
+from orchestrator.tools.selection.selector import select_tool_calls
 from tests.support.scripted_llm import ScriptedLLM
 
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import OrchestratorError, ToolTimeoutError
 from orchestrator.state import MAX_INLINE_OUTPUT_CHARS, ToolCall, ToolResult, truncate
+from orchestrator.tools.json_schema.arguments import validate_arguments
 from orchestrator.tools.models import ToolContext, ToolDefinition
-from orchestrator.tools.schema import validate_arguments
 
 if TYPE_CHECKING:
     from orchestrator.config import Settings
@@ -44,12 +44,12 @@ def tool_budget_s(definition: ToolDefinition, settings: Settings) -> float:
 
 def _function(definition: ToolDefinition) -> Callable[[dict[str, Any], ToolContext], Any]:
     if definition.kind == "builtin":
-        from orchestrator.tools.builtins import builtin_function
+        from orchestrator.tools.builtins.definitions import builtin_function
 
         return builtin_function(definition.name)
 
     def call_http(arguments: dict[str, Any], context: ToolContext) -> Any:
-        from orchestrator.tools.http_tool import run_http_tool
+        from orchestrator.tools.registry.http_tools import run_http_tool
 
         return run_http_tool(definition, arguments, context)
 

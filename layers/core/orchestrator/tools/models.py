@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestrator.clients.llm.base import ToolSpec
-from orchestrator.tools.schema import check_parameters_schema
+from orchestrator.tools.json_schema.parameters import check_object_root
 
 if TYPE_CHECKING:
     from orchestrator.config import Settings
@@ -74,7 +74,8 @@ class ToolDefinition(BaseModel):
     @field_validator("parameters")
     @classmethod
     def _object_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
-        check_parameters_schema(value)
+        # The full JSON Schema check needs jsonschema: registration runs it, listing does not.
+        check_object_root(value)
         return value
 
     @model_validator(mode="after")

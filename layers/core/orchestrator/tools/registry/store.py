@@ -12,8 +12,8 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
+from orchestrator.aws.dynamodb import all_items
 from orchestrator.errors import ConflictError
-from orchestrator.memory._dynamodb import all_items
 from orchestrator.state import utc_now
 from orchestrator.tools.models import ToolDefinition
 
@@ -73,7 +73,7 @@ class DynamoToolStore(ToolStore):
         self._resource = resource
 
     def _table(self) -> Any:
-        from orchestrator.memory._dynamodb import table
+        from orchestrator.aws.dynamodb import table
 
         return table(self.table_name, self.region, self._resource)
 

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 from orchestrator.state import MAX_INLINE_OUTPUT_CHARS
-from orchestrator.tools.fetcher import guarded_request
 from orchestrator.tools.models import ToolContext
+from orchestrator.tools.network.guarded_http import guarded_request
 
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "head"})
 _BLOCK_TAGS = frozenset(

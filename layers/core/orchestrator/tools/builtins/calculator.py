@@ -1,4 +1,4 @@
-"""Safe arithmetic: the expression is parsed with :mod:`ast` and walked; nothing is ever ``eval``-ed.
+"""The ``calculator`` builtin: safe arithmetic, parsed with :mod:`ast` and walked, never ``eval``-ed.
 
 Only numbers, ``+ - * / // % **``, unary signs, parentheses, a few :mod:`math` functions and
 the constants ``pi``, ``e`` and ``tau`` are understood. Sizes are capped so one expression
@@ -11,9 +11,12 @@ import ast
 import math
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import ToolInputError
+
+if TYPE_CHECKING:
+    from orchestrator.tools.models import ToolContext
 
 MAX_EXPRESSION_CHARS = 500
 #: About 3,000 decimal digits: large enough for any real calculation, small enough to be instant.
@@ -162,3 +165,8 @@ def is_expression(text: str) -> bool:
         if not ok:
             return False
     return True
+
+
+def calculator_tool(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
+    expression = str(arguments["expression"])
+    return {"expression": expression, "result": evaluate(expression)}

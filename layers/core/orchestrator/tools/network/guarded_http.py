@@ -1,6 +1,6 @@
 """HTTP requests for tools, through the SSRF guard on every hop.
 
-Each hop's host is resolved and checked (:mod:`orchestrator.tools.netguard`), then the request
+Each hop's host is resolved and checked (:mod:`orchestrator.tools.network.url_guard`), then the request
 is sent to a checked *address* with the original ``Host`` header and TLS server name, so the
 address cannot change between check and connect. Redirects are followed by hand (at most
 ``max_redirects``), each one checked again. The body is streamed and cut at ``max_bytes``; the
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from orchestrator.errors import ToolExecutionError, ToolInputError, ToolTimeoutError
-from orchestrator.tools.netguard import CheckedTarget, check_url
+from orchestrator.tools.network.url_guard import CheckedTarget, check_url
 
 if TYPE_CHECKING:
     import httpx
@@ -36,7 +36,6 @@ class Fetched:
     encoding: str
     body: bytes
     truncated: bool
-    redirects: int
 
     def text(self) -> str:
         try:
@@ -134,7 +133,6 @@ def _follow(
                     encoding=response.charset_encoding or "utf-8",
                     body=body,
                     truncated=truncated,
-                    redirects=hop,
                 )
             finally:
                 response.close()

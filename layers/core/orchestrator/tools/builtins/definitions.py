@@ -1,4 +1,4 @@
-"""The builtin tools: their definitions (what the model sees) and their implementations.
+"""The builtin tools: their definitions (what the model sees) and where their implementations live.
 
 Implementations are imported on first call, so listing tools never loads httpx or subprocess code.
 """
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestrator.state import MAX_INLINE_OUTPUT_CHARS
-from orchestrator.tools.calculator import MAX_EXPRESSION_CHARS
+from orchestrator.tools.builtins.calculator import MAX_EXPRESSION_CHARS
 from orchestrator.tools.models import ToolContext, ToolDefinition
 
 ToolFunction = Callable[[dict[str, Any], ToolContext], Any]
@@ -106,18 +106,11 @@ BUILTIN_NAMES = frozenset(d.name for d in BUILTIN_DEFINITIONS)
 
 #: name → "module:function", resolved on first use.
 _IMPLEMENTATIONS = {
-    "calculator": "orchestrator.tools.builtins:_calculator",
-    "fetch_url": "orchestrator.tools.fetch:fetch_url",
+    "calculator": "orchestrator.tools.builtins.calculator:calculator_tool",
+    "fetch_url": "orchestrator.tools.builtins.fetch_url:fetch_url",
     "run_python": "orchestrator.tools.sandbox:run_python",
-    "current_time": "orchestrator.tools.clock:current_time_tool",
+    "current_time": "orchestrator.tools.builtins.clock:current_time_tool",
 }
-
-
-def _calculator(arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
-    from orchestrator.tools.calculator import evaluate
-
-    expression = str(arguments["expression"])
-    return {"expression": expression, "result": evaluate(expression)}
 
 
 def builtin_function(name: str) -> ToolFunction:

@@ -5,7 +5,7 @@ A URL is allowed only if it is http(s) and *every* address its host resolves to 
 and unspecified ranges are refused, and so are IPv6 forms that embed an IPv4 address
 (``::ffff:127.0.0.1``, 6to4, Teredo, NAT64). Cloud metadata endpoints are refused by name and by
 address. The caller then connects to one of the *checked* addresses (see
-:mod:`orchestrator.tools.fetcher`), so a DNS answer that changes between check and connect
+:mod:`orchestrator.tools.network.guarded_http`), so a DNS answer that changes between check and connect
 (DNS rebinding) cannot redirect the request.
 
 ``HTTP_TOOL_ALLOWED_HOSTS`` lists hosts that skip the private-address check. It exists so tests

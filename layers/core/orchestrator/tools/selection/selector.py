@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from orchestrator.clients.llm.base import ChatMessage, LLMClient, TokenUsage
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, TokenUsage
 from orchestrator.errors import OrchestratorError
 from orchestrator.state import ToolCall
-from orchestrator.tools.heuristics import heuristic_calls
 from orchestrator.tools.registry import ToolRegistry
+from orchestrator.tools.selection.rules import calls_by_rules
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,12 @@ SELECTOR_SYSTEM = (
 class SelectionOutcome(BaseModel):
     calls: list[ToolCall] = Field(default_factory=list)
     method: Literal["llm", "heuristic"]
-    usage: TokenUsage | None = None
+    #: The model's reply when the model chose (its model and usage price the call), else None.
+    result: ChatResult | None = None
+
+    @property
+    def usage(self) -> TokenUsage | None:
+        return self.result.usage if self.result else None
 
 
 def _numbered(calls: list[ToolCall]) -> list[ToolCall]:
@@ -52,9 +57,9 @@ def select_tool_calls(
             logger.warning("tool selection by model failed (%s); using the rules", exc.code)
         else:
             return SelectionOutcome(
-                calls=_numbered(result.tool_calls[:max_calls]), method="llm", usage=result.usage
+                calls=_numbered(result.tool_calls[:max_calls]), method="llm", result=result
             )
-    picked = heuristic_calls(prompt)[:max_calls]
+    picked = calls_by_rules(prompt)[:max_calls]
     calls = [
         ToolCall(id=f"call_{i}", name=name, arguments=arguments)
         for i, (name, arguments) in enumerate(picked, start=1)

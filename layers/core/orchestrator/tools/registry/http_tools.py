@@ -1,29 +1,35 @@
 """Runs ``http`` tools: the arguments go to the configured URL, through the SSRF guard.
 
 GET sends the arguments as query parameters (non-scalar values JSON-encoded), POST as a JSON
-body. 429, 5xx and timeouts are retried (at most :data:`MAX_RETRIES` times, exponential backoff
-with jitter) while the call's deadline allows; other 4xx answers fail at once.
+body. 429, 5xx and timeouts are retried by the shared policy (:mod:`orchestrator.clients.retrying`:
+at most :data:`MAX_RETRIES` times, full-jitter backoff, Retry-After honoured) while the call's
+deadline allows; other 4xx answers fail at once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+from orchestrator.clients.retrying import (
+    RETRYABLE_STATUSES,
+    GiveUp,
+    RetryPolicy,
+    TransientFailure,
+    call_with_retries,
+)
 from orchestrator.errors import ToolExecutionError, ToolTimeoutError
 from orchestrator.secrets import read_secret, redact
-from orchestrator.tools.fetcher import Fetched, guarded_request
 from orchestrator.tools.models import HttpToolConfig, ToolContext, ToolDefinition
+from orchestrator.tools.network.guarded_http import Fetched, guarded_request
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 2
 BACKOFF_BASE_S = 0.2
-JITTER_S = 0.1
 _BODY_SNIPPET = 300
 
 
@@ -43,10 +49,6 @@ def _headers(config: HttpToolConfig) -> tuple[dict[str, str], str | None]:
         scheme = config.auth_scheme.strip()
         headers[config.auth_header] = f"{scheme} {secret}" if scheme else secret
     return headers, secret
-
-
-def _retryable(fetched: Fetched) -> bool:
-    return fetched.status == 429 or fetched.status >= 500
 
 
 def _body(fetched: Fetched) -> Any:
@@ -73,8 +75,12 @@ def run_http_tool(
     settings = context.settings
     headers, secret = _headers(config)
     is_get = config.method == "GET"
-    for attempt in range(MAX_RETRIES + 1):
-        last_try = attempt == MAX_RETRIES
+    last: list[Fetched] = []
+    attempts = 0
+
+    def attempt(remaining_s: float) -> Fetched:
+        nonlocal attempts
+        attempts += 1
         try:
             fetched = guarded_request(
                 config.method,
@@ -82,39 +88,46 @@ def run_http_tool(
                 allowed_hosts=settings.http_tool_allowed_hosts,
                 max_bytes=settings.http_tool_max_bytes,
                 deadline=context.deadline,
-                attempt_timeout_s=config.timeout_s,
+                attempt_timeout_s=min(config.timeout_s, remaining_s),
                 headers=headers,
                 params=_query(arguments) if is_get else None,
                 json_body=None if is_get else arguments,
             )
-        except ToolTimeoutError:
-            if last_try or not _wait(attempt, context, sleep):
-                raise
-            logger.info("http tool %s: timeout, retrying (attempt %d)", definition.name, attempt + 1)
-            continue
-        if _retryable(fetched) and not last_try and _wait(attempt, context, sleep):
-            logger.info("http tool %s: status %d, retrying", definition.name, fetched.status)
-            continue
-        if fetched.status >= 400:
-            snippet = redact(fetched.text()[:_BODY_SNIPPET], secret)
-            raise ToolExecutionError(
-                f"{definition.name}: endpoint answered {fetched.status}",
-                details={"output": {"status": fetched.status, "body": snippet, "attempts": attempt + 1}},
+        except ToolTimeoutError as error:
+            raise TransientFailure("timed out") from error
+        last[:] = [fetched]
+        if fetched.status in RETRYABLE_STATUSES:
+            raise TransientFailure(f"HTTP {fetched.status}", status=fetched.status)
+        return fetched
+
+    def give_up(summary: GiveUp) -> Exception:
+        if summary.status is None or not last:
+            return ToolTimeoutError(
+                f"{definition.name}: the endpoint did not answer in time ({summary.reason})"
             )
-        return {
-            "status": fetched.status,
-            "content_type": fetched.content_type,
-            "body": _body(fetched),
-            "truncated": fetched.truncated,
-            "attempts": attempt + 1,
-        }
-    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+        return _failed(definition.name, last[0], secret, summary.attempts)
+
+    policy = RetryPolicy(
+        max_retries=MAX_RETRIES,
+        budget_s=max(context.remaining(), 0.001),
+        backoff_base_s=BACKOFF_BASE_S,
+        sleep=sleep,
+    )
+    fetched = call_with_retries(attempt, policy=policy, give_up=give_up, deadline=context.deadline)
+    if fetched.status >= 400:
+        raise _failed(definition.name, fetched, secret, attempts)
+    return {
+        "status": fetched.status,
+        "content_type": fetched.content_type,
+        "body": _body(fetched),
+        "truncated": fetched.truncated,
+        "attempts": attempts,
+    }
 
 
-def _wait(attempt: int, context: ToolContext, sleep: Callable[[float], None]) -> bool:
-    """Sleep before the next attempt; False (no sleep) when the deadline leaves no room for one."""
-    delay = BACKOFF_BASE_S * 2**attempt + random.uniform(0, JITTER_S)  # noqa: S311 - jitter, not crypto
-    if context.remaining() <= delay + 0.05:
-        return False
-    sleep(delay)
-    return True
+def _failed(name: str, fetched: Fetched, secret: str | None, attempts: int) -> ToolExecutionError:
+    snippet = redact(fetched.text()[:_BODY_SNIPPET], secret)
+    return ToolExecutionError(
+        f"{name}: endpoint answered {fetched.status}",
+        details={"output": {"status": fetched.status, "body": snippet, "attempts": attempts}},
+    )

@@ -13,7 +13,7 @@ import ast
 import re
 from typing import Any
 
-from orchestrator.tools.calculator import is_expression
+from orchestrator.tools.builtins.calculator import is_expression
 
 _FENCED = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)```", re.DOTALL)
 _RUN_INLINE = re.compile(
@@ -153,7 +153,7 @@ def _code(prompt: str) -> tuple[str | None, str]:
     return None, prompt
 
 
-def heuristic_calls(prompt: str) -> list[tuple[str, dict[str, Any]]]:
+def calls_by_rules(prompt: str) -> list[tuple[str, dict[str, Any]]]:
     """(tool name, arguments) pairs the rules select for ``prompt``, in a fixed order."""
     selected: list[tuple[str, dict[str, Any]]] = []
     code, rest = _code(prompt)
