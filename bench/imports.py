@@ -24,8 +24,8 @@ spec.loader.exec_module(module)
 t1 = time.perf_counter()
 warm = 0.0
 if sys.argv[2] == "router":
-    from orchestrator import services
-    services.router().classify("warm up")
+    from orchestrator import container
+    container.current().router.classify("warm up")
     warm = time.perf_counter() - t1
 elif sys.argv[2] == "grounding":
     from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder

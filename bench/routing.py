@@ -257,7 +257,7 @@ def model_latency(routes: Any, embedder: Any) -> None:
         print("\nmodel-based classification: skipped (LLM_PROVIDER is offline)")
         return
     try:
-        from orchestrator.clients.llm import get_llm_client
+        from orchestrator.clients.llm import build_llm_client
         from orchestrator.config import Settings
         from orchestrator.reasoning.router import IntentRouter
 
@@ -266,7 +266,7 @@ def model_latency(routes: Any, embedder: Any) -> None:
         for route in unsure["routes"]:
             route["threshold"] = None
         router = IntentRouter(
-            type(routes).model_validate(unsure), embedder, get_llm_client(Settings()), llm_threshold=1.01
+            type(routes).model_validate(unsure), embedder, build_llm_client(Settings()), llm_threshold=1.01
         )
         router.warm_up()
         begin = time.perf_counter()

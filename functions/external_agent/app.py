@@ -3,4 +3,4 @@
 from orchestrator.nodes import external_agent
 from orchestrator.observability import node_handler
 
-handler = node_handler("external_agent", external_agent.handle)
+handler = node_handler(external_agent.node)

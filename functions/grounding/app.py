@@ -3,4 +3,4 @@
 from orchestrator.nodes import grounding
 from orchestrator.observability import node_handler
 
-handler = node_handler("grounding", grounding.handle)
+handler = node_handler(grounding.node)

@@ -3,4 +3,4 @@
 from orchestrator.nodes import intent_router
 from orchestrator.observability import node_handler
 
-handler = node_handler("intent_router", intent_router.handle)
+handler = node_handler(intent_router.node)

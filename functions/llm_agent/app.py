@@ -3,4 +3,4 @@
 from orchestrator.nodes import llm_agent
 from orchestrator.observability import node_handler
 
-handler = node_handler("llm_agent", llm_agent.handle)
+handler = node_handler(llm_agent.node)

@@ -3,4 +3,4 @@
 from orchestrator.nodes import memory_store
 from orchestrator.observability import node_handler
 
-handler = node_handler("memory_store", memory_store.handle)
+handler = node_handler(memory_store.node)

@@ -3,4 +3,4 @@
 from orchestrator.nodes import planner
 from orchestrator.observability import node_handler
 
-handler = node_handler("planner", planner.handle)
+handler = node_handler(planner.node)

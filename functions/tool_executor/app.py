@@ -3,4 +3,4 @@
 from orchestrator.nodes import tool_executor
 from orchestrator.observability import node_handler
 
-handler = node_handler("tool_executor", tool_executor.handle)
+handler = node_handler(tool_executor.node)

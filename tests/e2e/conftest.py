@@ -48,11 +48,11 @@ def chat(client: TestClient, prompt: str, user_id: str, **extra: Any) -> Any:
 @contextmanager
 def reconfigured(**env: str) -> Iterator[None]:
     """Change settings for the running stack (handlers run in this process) and put them back."""
-    from orchestrator import services
+    from orchestrator import container
 
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    services.reset()
+    container.reset()
     try:
         yield
     finally:
@@ -61,4 +61,4 @@ def reconfigured(**env: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        services.reset()
+        container.reset()

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from orchestrator import services
+from orchestrator import container
 from tests.e2e.conftest import chat
 from tests.support.fake_agent import FakeAgentServer
 
@@ -33,9 +33,7 @@ def test_chat_branch_answers_offline_and_says_so(client: TestClient) -> None:
 
 def test_rag_branch_retrieves_and_cites_the_users_document(client: TestClient) -> None:
     owner = user()
-    from orchestrator.grounding import get_retriever  # the same store the grounding node reads
-
-    store = get_retriever(services.get_settings()).store
+    store = container.current().retriever.store  # the same store the grounding node reads
     store.ingest(
         "default",
         owner,
@@ -111,7 +109,8 @@ def test_second_identical_question_is_served_from_cache(client: TestClient) -> N
     assert first.json()["cached"] is False
     assert second.json()["cached"] is True
     assert second.json()["response"] == first.json()["response"]
-    assert "intent_router" not in second.json()["usage"]
+    # The router answered from the cache: no classification, no model, one hop to memory.
+    assert set(second.json()["usage"]) == {"intent_router", "memory_store"}
 
 
 def test_turns_are_remembered_in_the_session(client: TestClient) -> None:
@@ -119,7 +118,7 @@ def test_turns_are_remembered_in_the_session(client: TestClient) -> None:
     first = chat(client, "Hello, my name is Ada.", who, session_id="s-memory")
     chat(client, "Tell me a fun fact about octopuses.", who, session_id="s-memory")
 
-    turns = services.conversations().recent("default", who, "s-memory", 10)
+    turns = container.current().conversations.recent("default", who, "s-memory", 10)
 
     assert [t.prompt for t in turns] == ["Hello, my name is Ada.", "Tell me a fun fact about octopuses."]
     assert turns[0].run_id == first.json()["run_id"]

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestrator import services
+from orchestrator import container
 from tests.e2e.conftest import chat
 from tests.support.fake_agent import FakeAgentServer
 
@@ -42,7 +42,7 @@ def test_empty_prompt_is_rejected(client: TestClient) -> None:
 
 
 def test_prompt_over_the_configured_cap_is_rejected(client: TestClient) -> None:
-    cap = services.get_settings().max_prompt_chars
+    cap = container.current().settings.max_prompt_chars
 
     response = chat(client, "a" * (cap + 1), "u1")
 
@@ -94,5 +94,5 @@ def test_failing_node_gives_a_typed_error_with_run_id_and_the_turn_is_kept(
     record = client.get(f"/v1/runs/{run_id}").json()
     assert record["status"] == "FAILED"
     assert record["errors"][0]["code"] == "external_agent_error"
-    turns = services.conversations().recent("default", who, "s-fail", 5)
+    turns = container.current().conversations.recent("default", who, "s-fail", 5)
     assert len(turns) == 1 and turns[0].ok is False

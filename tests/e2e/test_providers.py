@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestrator import services
+from orchestrator import container
 from tests.e2e.conftest import chat, reconfigured
 from tests.support.fake_openai import FakeOpenAIServer
 
@@ -73,14 +73,14 @@ def test_model_down_is_a_503_with_run_id_and_the_turn_is_recorded(
     assert body["error"]["code"] == "model_unavailable"
     assert len(body["run_id"]) == 32
     assert "sk-e2e-secret" not in response.text
-    turns = services.conversations().recent("default", who, "s-down", 5)
+    turns = container.current().conversations.recent("default", who, "s-down", 5)
     assert len(turns) == 1 and turns[0].ok is False and turns[0].run_id == body["run_id"]
 
 
 def test_a_route_added_by_configuration_alone_is_routed(client: TestClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from orchestrator.reasoning.routes import load_routes
 
-    routes = load_routes(services.get_settings()).model_dump()
+    routes = load_routes(container.current().settings).model_dump()
     routes["routes"].append(
         {
             "name": "travel",

@@ -90,7 +90,7 @@ def test_eventbridge_event_detail_starts_a_standard_run(runtime: LocalRuntime) -
 
 
 def test_a_retried_record_writes_the_turn_once(runtime: LocalRuntime) -> None:
-    from orchestrator import services
+    from orchestrator import container
 
     event = json.loads((ROOT / "events" / "memory_store_record.json").read_text())
     event["state"]["session_id"] = "retry-session"
@@ -101,6 +101,6 @@ def test_a_retried_record_writes_the_turn_once(runtime: LocalRuntime) -> None:
         assert not errored
 
     user = event["state"]["user_id"]
-    turns = services.conversations().recent("acme", user, "retry-session", 10)
+    turns = container.current().conversations.recent("acme", user, "retry-session", 10)
     assert [t.run_id for t in turns] == [event["state"]["run_id"]]
-    assert services.conversations().recent("default", user, "retry-session", 10) == []
+    assert container.current().conversations.recent("default", user, "retry-session", 10) == []

@@ -33,7 +33,7 @@ def fixture_stack() -> Iterator[LocalRuntime]:
 
 
 def _run(runtime: LocalRuntime, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Start a Standard execution and wait for it, as the API's poll mode does."""
+    """Start a Standard execution and wait for it (as a client polling GET /v1/runs/{id} would)."""
     sfn = boto3.client("stepfunctions")
     arn = sfn.start_execution(
         stateMachineArn=runtime.state_machine_arn("FeaturesStateMachine"),
@@ -55,7 +55,6 @@ def _output(result: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------- runtimes of their own
 def test_the_application_template_builds_the_whole_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONVERSATIONS_TABLE", raising=False)
-    monkeypatch.delenv("WORKFLOW_SYNC_MODE", raising=False)
     with LocalRuntime(ROOT / "template.yaml", repo_root=ROOT, stack_name="app") as runtime:
         tables = boto3.client("dynamodb").list_tables()["TableNames"]
         assert sorted(tables) == sorted(

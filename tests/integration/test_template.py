@@ -209,7 +209,12 @@ def test_functions_get_least_privilege(template: Template) -> None:
 
     llm_secret = ("AWSSecretsManagerGetSecretValuePolicy", "LlmApiKeySecret")
     models = ("ManagedPolicy", "ModelAccessPolicy")
-    assert beyond_settings("IntentRouterFunction") == {llm_secret, models}
+    # The router answers repeated prompts from the cache (read only; the memory node writes it).
+    assert beyond_settings("IntentRouterFunction") == {
+        llm_secret,
+        models,
+        ("DynamoDBReadPolicy", "CacheTable"),
+    }
     assert beyond_settings("PlannerFunction") == {llm_secret, models}
     assert beyond_settings("GroundingFunction") == {("DynamoDBReadPolicy", "DocumentsTable"), models}
     assert beyond_settings("ExternalAgentFunction") == {

@@ -15,13 +15,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestrator import services
 from orchestrator.api.limits import BYTES_PER_CHAR, RequestBodyGuard, documents_body_limit
 from orchestrator.clients.llm.allowlist import chosen_model
 from orchestrator.config import Settings
 from orchestrator.errors import ValidationError
 from orchestrator.state import GraphState
-from tests.e2e.conftest import reconfigured
 
 JSON = {"content-type": "application/json"}
 LONE = "\\ud800"  # as it travels in the JSON text: backslash, u, d, 8, 0, 0
@@ -327,28 +325,24 @@ def test_the_allowlist_setting_reads_json_too() -> None:
     assert Settings(llm_allowed_models='["a", "b"]').llm_allowed_models == ["a", "b"]
 
 
-def test_the_node_refuses_an_unconfigured_model_even_without_the_api(
-    stack: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_node_refuses_an_unconfigured_model_even_without_the_api() -> None:
     # A run started by EventBridge never meets the API: the node must refuse by itself.
-    from orchestrator.nodes import llm_agent
+    from orchestrator.nodes.llm_agent import AgentDeps, node
+    from orchestrator.tools.registry import ToolRegistry
+    from tests.support.fakes import FakeConversations, deadline_in
+    from tests.support.scripted_llm import ScriptedLLM
 
-    calls: list[Any] = []
-    real = services.llm_client()
-
-    class Recording:
-        provider = real.provider
-        is_real_model = False
-
-        def chat(self, *args: Any, **kwargs: Any) -> Any:
-            calls.append(kwargs.get("model"))
-            return real.chat(*args, **kwargs)
-
-    monkeypatch.setattr(services, "llm_client", Recording)
+    llm = ScriptedLLM(["an answer nobody should pay for"])
+    deps = AgentDeps(
+        llm=llm,
+        conversations=FakeConversations(),  # type: ignore[arg-type]
+        tools=ToolRegistry(),
+        settings=Settings(_env_file=None, llm_allowed_models=["cheap"]),  # type: ignore[call-arg]
+    )
     state = GraphState(user_id="u1", prompt="hi", metadata={"model": "gpt-4-32k-most-expensive"})
 
-    with reconfigured(LLM_ALLOWED_MODELS="cheap"), pytest.raises(ValidationError) as refused:
-        llm_agent.handle({"action": "answer", "state": state.model_dump(mode="json")})
+    with pytest.raises(ValidationError) as refused:
+        node.run({"action": "answer", "state": state.model_dump(mode="json")}, deps, deadline=deadline_in())
 
     assert "metadata.model" in refused.value.message
-    assert calls == []
+    assert llm.calls == []

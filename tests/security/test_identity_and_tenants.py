@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestrator import services
+from orchestrator import container
 from orchestrator.local.runtime import LocalRuntime
 from tests.security.keys import ACME_ADMIN, ACME_APP, GLOBEX_ADMIN, GLOBEX_APP, KEYS, bearer
 
@@ -209,7 +209,7 @@ def test_openai_callers_without_user_do_not_share_an_identity(secured: TestClien
 
     first = _completion(secured, ACME_APP, prompt).json()["orchestrator"]["run_id"]
     second = _completion(secured, ACME_ADMIN, prompt).json()["orchestrator"]["run_id"]
-    records = [services.run_store().get("acme", run_id) for run_id in (first, second)]
+    records = [container.current().run_store.get("acme", run_id) for run_id in (first, second)]
 
     users = {record.user_id for record in records if record is not None}
     assert len(users) == 2 and "openai-compat" not in users
@@ -218,7 +218,7 @@ def test_openai_callers_without_user_do_not_share_an_identity(secured: TestClien
 def test_openai_user_field_names_an_end_user_inside_the_tenant(secured: TestClient) -> None:
     run_id = _completion(secured, GLOBEX_APP, "Hi there!", user="grace").json()["orchestrator"]["run_id"]
 
-    record = services.run_store().get("globex", run_id)
+    record = container.current().run_store.get("globex", run_id)
 
     assert record is not None and (record.tenant_id, record.user_id) == ("globex", "grace")
 
@@ -263,7 +263,7 @@ def test_a_user_token_acts_for_its_own_user_in_its_tenant(lambda_api: Any) -> No
 
     response = lambda_api(_api_gateway_event("/v1/chat", body, claims), None)
     run_id = json.loads(response["body"])["run_id"]
-    record = services.run_store().get("initech", run_id)
+    record = container.current().run_store.get("initech", run_id)
 
     assert response["statusCode"] == 200, response["body"]
     assert record is not None and (record.tenant_id, record.user_id) == ("initech", "ada-1")

@@ -36,8 +36,16 @@ class ScriptedLLM(LLMClient):
         tools: list[ToolSpec] | None = None,
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
+        deadline: float | None = None,
     ) -> ChatResult:
-        self.calls.append({"messages": list(messages), "tools": tools, "response_format": response_format})
+        self.calls.append(
+            {
+                "messages": list(messages),
+                "tools": tools,
+                "response_format": response_format,
+                "deadline": deadline,
+            }
+        )
         reply = self.replies.pop(0)
         if isinstance(reply, Exception):
             raise reply

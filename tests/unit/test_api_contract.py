@@ -20,7 +20,7 @@ ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:chat"
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[TestClient, Stubber]]:
-    settings = Settings(chat_state_machine_arn=ARN, workflow_sync_mode="sync", max_prompt_chars=50)
+    settings = Settings(chat_state_machine_arn=ARN, max_prompt_chars=50)
     sfn = boto3.client(
         "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
@@ -145,7 +145,7 @@ def test_a_run_outlasting_the_timeout_is_a_504_not_a_hang(monkeypatch: pytest.Mo
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
     monkeypatch.setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
-    settings = Settings(chat_state_machine_arn=ARN, workflow_sync_mode="sync", workflow_timeout_s=1)
+    settings = Settings(chat_state_machine_arn=ARN, workflow_timeout_s=1)
     try:
         client = TestClient(create_app(settings), raise_server_exceptions=False)
         started = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +14,9 @@ from pydantic import SecretStr
 from orchestrator.clients.datasource import DatasourceClient
 from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 from orchestrator.config import Settings
+from orchestrator.container import Container
 from orchestrator.errors import DatasourceError, DatasourceUnavailableError
-from orchestrator.grounding import DocumentStore, Retriever, fuse, get_retriever, reset_retrievers
+from orchestrator.grounding import DocumentStore, Retriever, fuse
 from orchestrator.state import Passage
 from tests.support import FakeClock
 from tests.support.aws import create_documents_table, use_fake_credentials
@@ -141,6 +143,19 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DocumentStore]:
         yield document_store
 
 
+def test_a_slow_datasource_ends_as_unavailable_by_the_callers_deadline(agent: FakeAgentServer) -> None:
+    # Given a search service slower than the time the caller has left
+    agent.hang_next(3.0, path=SEARCH)
+    client = datasource(agent, timeout_s=10.0, budget_s=20.0)
+    started = time.monotonic()
+
+    # When the caller has 1 s left, then the search ends with the typed error by then
+    with pytest.raises(DatasourceUnavailableError, match="timed out"):
+        client.search("q", top_k=3, user_id="u", tenant_id=TENANT, deadline=started + 1.0)
+
+    assert 0.9 <= time.monotonic() - started < 1.5
+
+
 def test_retriever_merges_store_and_datasource_with_citable_ids(
     store: DocumentStore, agent: FakeAgentServer
 ) -> None:
@@ -178,14 +193,15 @@ def test_a_datasource_rejection_fails_retrieval(store: DocumentStore, agent: Fak
         Retriever(store, datasource(agent)).retrieve("churn", TENANT, "u1")
 
 
-def test_get_retriever_builds_once_per_configuration(agent: FakeAgentServer) -> None:
-    reset_retrievers()
-    plain = Settings(_env_file=None, documents_table=TABLE, grounding_top_k=3)
-    with_source = Settings(_env_file=None, documents_table=TABLE, datasource_base_url=agent.base_url)
+def test_the_container_builds_the_retriever_once_from_its_settings(agent: FakeAgentServer) -> None:
+    plain = Container(Settings(_env_file=None, documents_table=TABLE, grounding_top_k=3))  # type: ignore[call-arg]
+    with_source = Container(
+        Settings(_env_file=None, documents_table=TABLE, datasource_base_url=agent.base_url)  # type: ignore[call-arg]
+    )
 
-    first = get_retriever(plain)
+    first = plain.retriever
 
-    assert get_retriever(plain) is first
+    assert plain.retriever is first
+    assert first.store.embedder is plain.embedder  # one embedder per container, shared
     assert first.datasource is None and first.top_k == 3 and first.store.table_name == TABLE
-    assert get_retriever(with_source).datasource is not None
-    reset_retrievers()
+    assert with_source.retriever.datasource is not None

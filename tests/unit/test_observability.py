@@ -17,6 +17,17 @@ class Context:
     aws_request_id = "req-1"
 
 
+class StubNode:
+    """A node that answers with a fixed output (the wrapper, not the node, is under test)."""
+
+    def __init__(self, name: str, output: dict[str, Any]) -> None:
+        self.name = name
+        self.output = output
+
+    def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        return self.output
+
+
 def test_node_usage_reads_state_and_step_results() -> None:
     state_out = {"usage": {"llm_agent": {"latency_ms": 5, "tokens_in": 7}, "planner": {"latency_ms": 1}}}
     step_out = {"usage": {"latency_ms": 3, "tokens_in": 2}}
@@ -37,12 +48,11 @@ def test_handler_emits_usage_metrics(
 
     Metrics().clear_metrics()  # the metric set is shared by every Metrics instance in a process
 
-    def handle(event: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "usage": {"llm_agent": {"latency_ms": 12.5, "tokens_in": 30, "tokens_out": 9, "cost_usd": 0.01}}
-        }
+    output = {
+        "usage": {"llm_agent": {"latency_ms": 12.5, "tokens_in": 30, "tokens_out": 9, "cost_usd": 0.01}}
+    }
 
-    node_handler("llm_agent", handle)({"action": "answer"}, Context())
+    node_handler(StubNode("llm_agent", output))({"action": "answer"}, Context())  # type: ignore[arg-type]
 
     blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     metrics = {
@@ -59,8 +69,7 @@ def test_disabled_metrics_collect_nothing(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     Metrics().clear_metrics()
 
-    node_handler("planner", lambda event: {"usage": {"planner": {"latency_ms": 1}}})(
-        {"action": "plan"}, Context()
-    )
+    stub = StubNode("planner", {"usage": {"planner": {"latency_ms": 1}}})
+    node_handler(stub)({"action": "plan"}, Context())  # type: ignore[arg-type]
 
     assert Metrics().metric_set == {}

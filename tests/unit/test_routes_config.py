@@ -12,7 +12,7 @@ import pytest
 from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 from orchestrator.config import Settings
 from orchestrator.errors import ConfigurationError
-from orchestrator.reasoning.router import IntentRouter, get_router, reset_router_cache
+from orchestrator.reasoning.router import IntentRouter
 from orchestrator.reasoning.routes import DEFAULT_ROUTES_PATH, load_routes
 from tests.support.aws import mocked_parameter_store
 
@@ -159,16 +159,16 @@ def test_a_route_added_in_a_config_file_is_chosen_for_requests_like_its_examples
     assert router.classify("What's our customer churn by cohort this year?").name == "external_agent"
 
 
-def test_get_router_is_cached_per_configuration(tmp_path: Path) -> None:
-    reset_router_cache()
+def test_the_container_builds_one_router_per_configuration(tmp_path: Path) -> None:
+    from orchestrator.container import Container
+
     path = tmp_path / "routes.json"
     path.write_text(json.dumps(_default_document()))
+    container = Container(_settings())
 
-    first = get_router(_settings())
-    again = get_router(_settings())
-    other = get_router(_settings(routes_config_path=str(path)))
+    first, again = container.router, container.router
+    other = Container(_settings(routes_config_path=str(path))).router
 
     assert first is again
     assert other is not first
     assert other.threshold("chat") == first.threshold("chat")
-    reset_router_cache()

@@ -72,9 +72,14 @@ class Settings(BaseSettings):
     llm_default_model: str = "offline-stand-in"
     llm_fallback_model: str | None = None
     llm_connect_timeout_s: float = Field(default=3.0, gt=0)
-    llm_read_timeout_s: float = Field(default=60.0, gt=0)
+    #: One attempt's read timeout. Node Lambdas time out at 30 s, so one slow attempt (20 s)
+    #: leaves room to answer with ``model_unavailable``; a node's deadline shortens it further.
+    llm_read_timeout_s: float = Field(default=20.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
-    llm_retry_budget_s: float = Field(default=90.0, gt=0)
+    #: One model call, every attempt, wait and the fallback model included, ends within this:
+    #: 25 s fits the 30 s node Lambda with a margin to report the error. The node's deadline
+    #: (the invocation's remaining time minus a margin) shortens it when that is sooner.
+    llm_retry_budget_s: float = Field(default=25.0, gt=0)
     #: Exponential backoff with full jitter: the n-th wait is uniform in [0, min(max, base * 2**n)].
     llm_backoff_base_s: float = Field(default=0.5, gt=0)
     llm_backoff_max_s: float = Field(default=8.0, gt=0)
@@ -113,9 +118,12 @@ class Settings(BaseSettings):
     # Workflow
     chat_state_machine_arn: str | None = None
     runs_state_machine_arn: str | None = None
-    #: ``sync`` uses StartSyncExecution (Express); ``poll`` starts and waits (the local runtime).
-    workflow_sync_mode: Literal["sync", "poll"] = "sync"
     workflow_timeout_s: float = Field(default=120.0, gt=0)
+    #: A node's remote calls must end this long before its Lambda times out, so a slow dependency
+    #: becomes the node's typed error (and the Catch path) instead of a Lambda timeout.
+    node_deadline_margin_s: float = Field(default=2.0, ge=0)
+    #: The time budget of a node invoked without a Lambda context (scripts, tests).
+    node_default_budget_s: float = Field(default=25.0, gt=0)
 
     # DynamoDB tables
     conversations_table: str = "orchestrator-conversations"
@@ -130,7 +138,9 @@ class Settings(BaseSettings):
     external_agent_base_url: str | None = None
     external_agent_auth_token: SecretStr | None = None
     external_agent_token_secret_id: str | None = None
-    external_agent_timeout_s: float = Field(default=30.0, gt=0)
+    #: One attempt's read timeout: 20 s, so a hanging agent leaves time for a retry or an answer
+    #: within the 30 s node Lambda (each attempt is also capped by what is left of the budget).
+    external_agent_timeout_s: float = Field(default=20.0, gt=0)
     external_agent_max_retries: int = Field(default=2, ge=0, le=10)
     #: One agent call, retries included, ends within this; kept under the node Lambda's 30 s timeout.
     external_agent_retry_budget_s: float = Field(default=25.0, gt=0)

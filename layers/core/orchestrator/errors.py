@@ -54,6 +54,12 @@ class ConflictError(OrchestratorError):
     status_code = 409
 
 
+class LimitExceededError(ConflictError):
+    """A per-tenant quota (e.g. registered tools) is used up."""
+
+    code = "limit_exceeded"
+
+
 class ConfigurationError(OrchestratorError):
     code = "configuration_error"
     status_code = 500
@@ -164,6 +170,7 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         AuthenticationError,
         ForbiddenError,
         ConflictError,
+        LimitExceededError,
         ConfigurationError,
         TransientError,
         UpstreamError,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-NodeHandle = Callable[[dict[str, Any]], dict[str, Any]]
+if TYPE_CHECKING:
+    from orchestrator.nodes.base import Node
+
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -32,12 +34,13 @@ def node_usage(node: str, result: dict[str, Any]) -> dict[str, Any] | None:
     return own if isinstance(own, dict) else None
 
 
-def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
-    """Wrap a node's ``handle(event)`` as a Lambda handler with Logger, Metrics and Tracer.
+def node_handler(graph_node: Node[Any]) -> LambdaHandler:
+    """Wrap a node as a Lambda handler with Logger, Metrics and Tracer.
 
-    One place for the decorators keeps the seven node handlers identical in shape; the
-    handler files themselves only say which node they are.
+    One place for the decorators keeps the node handlers identical in shape; the handler files
+    themselves only say which node they are. The run id is the correlation id of every log line.
     """
+    node = graph_node.name
     from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.metrics import MetricUnit
 
@@ -52,12 +55,12 @@ def node_handler(node: str, handle: NodeHandle) -> LambdaHandler:
     @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         state = event.get("state") or {}
-        logger.append_keys(
-            node=node, action=event.get("action"), run_id=event.get("run_id") or state.get("run_id")
-        )
+        run_id = event.get("run_id") or state.get("run_id")
+        logger.append_keys(node=node, action=event.get("action"), run_id=run_id)
+        logger.set_correlation_id(run_id)
         count("NodeInvocations", 1)
         try:
-            result = handle(event)
+            result = graph_node.handle(event, context)
         except Exception:
             count("NodeErrors", 1)
             raise

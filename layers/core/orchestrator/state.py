@@ -103,6 +103,8 @@ class Response(_Model):
     citations: list[str] = Field(default_factory=list)
     provider: str | None = None
     model: str | None = None
+    #: False when the answer is empty or the model was cut off: shown, but never cached.
+    complete: bool = True
 
 
 class ErrorInfo(_Model):

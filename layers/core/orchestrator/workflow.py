@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from orchestrator.config import Settings
 from orchestrator.errors import ConfigurationError, NotFoundError, WorkflowTimeoutError
 from orchestrator.failures import error_from_failure
 from orchestrator.state import GraphState
-
-_DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 class WorkflowRunner:
@@ -46,24 +43,16 @@ class WorkflowRunner:
         """Run the chat state machine to completion; a failed run raises its typed error."""
         arn = self._arn(self._settings.chat_state_machine_arn, "CHAT_STATE_MACHINE_ARN")
         payload = state.model_dump_json()
-        if self._settings.workflow_sync_mode == "sync":
-            from botocore.exceptions import ReadTimeoutError
+        from botocore.exceptions import ReadTimeoutError
 
-            try:
-                result = self.client.start_sync_execution(
-                    stateMachineArn=arn, name=state.run_id, input=payload
-                )
-            except ReadTimeoutError as exc:
-                raise WorkflowTimeoutError(
-                    f"The run did not finish within {self._settings.workflow_timeout_s:.0f} s; "
-                    "long requests belong in POST /v1/runs.",
-                    details={"run_id": state.run_id},
-                ) from exc
-        else:
-            execution_arn = self.client.start_execution(
-                stateMachineArn=arn, name=state.run_id, input=payload
-            )["executionArn"]
-            result = self._wait(execution_arn, state.run_id)
+        try:
+            result = self.client.start_sync_execution(stateMachineArn=arn, name=state.run_id, input=payload)
+        except ReadTimeoutError as exc:
+            raise WorkflowTimeoutError(
+                f"The run did not finish within {self._settings.workflow_timeout_s:.0f} s; "
+                "long requests belong in POST /v1/runs.",
+                details={"run_id": state.run_id},
+            ) from exc
         return self._result(result, state.run_id)
 
     def start(self, state: GraphState) -> bool:
@@ -88,21 +77,6 @@ class WorkflowRunner:
         except self.client.exceptions.ExecutionDoesNotExist as exc:
             raise NotFoundError(f"No run with id {run_id}.") from exc
         return result
-
-    def _wait(self, execution_arn: str, run_id: str) -> dict[str, Any]:
-        deadline = time.monotonic() + self._settings.workflow_timeout_s
-        delay = 0.002
-        while True:
-            result: dict[str, Any] = self.client.describe_execution(executionArn=execution_arn)
-            if result["status"] in _DONE:
-                return result
-            if time.monotonic() > deadline:
-                raise WorkflowTimeoutError(
-                    f"The run did not finish within {self._settings.workflow_timeout_s:.0f} s.",
-                    details={"run_id": run_id},
-                )
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.05)
 
     @staticmethod
     def _result(result: dict[str, Any], run_id: str) -> GraphState:

@@ -63,13 +63,14 @@ def run_agent(
     max_rounds: int,
     model: str | None = None,
     tool_result_max_chars: int = TOOL_RESULT_MAX_CHARS,
+    deadline: float | None = None,
 ) -> AgentOutcome:
     """Run the loop and return the answer, every tool call and result, and every model call."""
     conversation = list(messages)
     outcome = AgentOutcome(text="")
     offered = tools if tools and max_rounds > 0 else None
     while True:
-        result = llm.chat(conversation, tools=offered, model=model)
+        result = llm.chat(conversation, tools=offered, model=model, deadline=deadline)
         outcome.calls.append(result)
         if offered is None or not result.tool_calls:
             outcome.text = result.text

@@ -12,6 +12,7 @@ from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.limits import RequestBodyGuard, documents_body_limit
 from orchestrator.api.routes import chat, documents, llm, memory, meta, openai_compat, tools
 from orchestrator.config import Settings, get_settings
+from orchestrator.container import Container
 from orchestrator.workflow import WorkflowRunner
 
 logger = logging.getLogger("orchestrator.api")
@@ -22,7 +23,12 @@ def _body_limit(settings: Settings) -> int:
     return settings.max_prompt_chars * 8 + settings.max_metadata_bytes * 2 + 4096
 
 
-def create_app(settings: Settings | None = None, runner: WorkflowRunner | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, runner: WorkflowRunner | None = None, container: Container | None = None
+) -> FastAPI:
+    """The API. With explicit ``settings`` it gets a container of its own; else it uses the process's."""
+    if settings is not None and container is None:
+        container = Container(settings)
     settings = settings or get_settings()
     app = FastAPI(
         title="Serverless agent orchestrator",
@@ -31,6 +37,7 @@ def create_app(settings: Settings | None = None, runner: WorkflowRunner | None =
     )
     app.state.settings = settings
     app.state.runner = runner or WorkflowRunner(settings)
+    app.state.container = container
     install_error_handlers(app)
     if settings.auth_enabled and not (settings.api_keys or settings.api_keys_secret_id):
         logger.warning("AUTH_ENABLED is on with no API keys: only JWT-authorised callers get in")

@@ -1,4 +1,4 @@
-"""Dependency aliases for routes: settings and the workflow runner, overridable in tests."""
+"""Dependency aliases for routes: settings, the workflow runner and the service container."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from orchestrator.config import Settings
+from orchestrator.container import Container, current
 from orchestrator.workflow import WorkflowRunner
 
 
@@ -20,5 +21,12 @@ def get_runner(request: Request) -> WorkflowRunner:
     return runner
 
 
+def get_container(request: Request) -> Container:
+    """The app's own container when it was built with explicit settings, else the process's."""
+    container: Container | None = request.app.state.container
+    return container if container is not None else current()
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RunnerDep = Annotated[WorkflowRunner, Depends(get_runner)]
+ContainerDep = Annotated[Container, Depends(get_container)]

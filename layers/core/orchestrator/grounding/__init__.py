@@ -9,9 +9,8 @@ from orchestrator.grounding.chunking import chunk_text
 from orchestrator.grounding.retriever import (
     RetrievalResult,
     Retriever,
+    build_retriever,
     fuse,
-    get_retriever,
-    reset_retrievers,
 )
 from orchestrator.grounding.store import SHARED_OWNER, DocumentStats, DocumentStore, IngestResult
 
@@ -22,8 +21,7 @@ __all__ = [
     "IngestResult",
     "RetrievalResult",
     "Retriever",
+    "build_retriever",
     "chunk_text",
     "fuse",
-    "get_retriever",
-    "reset_retrievers",
 ]

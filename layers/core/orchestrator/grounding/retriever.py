@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from orchestrator.caching import PerConfiguration
 from orchestrator.errors import TransientError
 from orchestrator.state import Passage
 
 if TYPE_CHECKING:
     from orchestrator.clients.datasource import DatasourceClient
+    from orchestrator.clients.embeddings.base import Embedder
     from orchestrator.config import Settings
     from orchestrator.grounding.store import DocumentStore
 
@@ -87,13 +87,21 @@ class Retriever:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="datasource")
             return self._pool
 
-    def search(self, query: str, tenant_id: str, owner: str, top_k: int | None = None) -> RetrievalResult:
+    def search(
+        self,
+        query: str,
+        tenant_id: str,
+        owner: str,
+        top_k: int | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> RetrievalResult:
         """Both sources (the data source in a worker thread, overlapping the store's scan)."""
         k = top_k or self.top_k
         pending: Future[list[Passage]] | None = None
         if self.datasource is not None:
             pending = self._executor().submit(
-                self.datasource.search, query, top_k=k, user_id=owner, tenant_id=tenant_id
+                self.datasource.search, query, top_k=k, user_id=owner, tenant_id=tenant_id, deadline=deadline
             )
         ranked = [self.store.retrieve(query, tenant_id, owner, k)]
         failed: list[str] = []
@@ -108,41 +116,21 @@ class Retriever:
                 failed.append("datasource")
         return RetrievalResult(passages=fuse(ranked, k), failed_sources=failed)
 
-    def retrieve(self, query: str, tenant_id: str, owner: str, top_k: int | None = None) -> list[Passage]:
+    def retrieve(
+        self,
+        query: str,
+        tenant_id: str,
+        owner: str,
+        top_k: int | None = None,
+        *,
+        deadline: float | None = None,
+    ) -> list[Passage]:
         """The best passages, with source ids for citations."""
-        return self.search(query, tenant_id, owner, top_k).passages
+        return self.search(query, tenant_id, owner, top_k, deadline=deadline).passages
 
 
-_retrievers: PerConfiguration[tuple[object, ...], Retriever] = PerConfiguration()
-
-
-def get_retriever(settings: Settings) -> Retriever:
-    """The configured retriever, built once per process per distinct configuration."""
-    token = settings.datasource_auth_token
-    key: tuple[object, ...] = (
-        settings.documents_table,
-        settings.aws_region,
-        settings.embedding_provider,
-        settings.embedding_model,
-        settings.embedding_dimensions,
-        settings.grounding_top_k,
-        settings.grounding_min_score,
-        settings.grounding_passage_max_chars,
-        settings.documents_chunk_chars,
-        settings.documents_chunk_overlap,
-        settings.documents_max_chars,
-        settings.documents_max_chunks,
-        settings.datasource_base_url,
-        token.get_secret_value() if token else None,
-        settings.datasource_timeout_s,
-        settings.datasource_max_retries,
-        settings.datasource_retry_budget_s,
-    )
-    return _retrievers.get(key, lambda: _build(settings))
-
-
-def _build(settings: Settings) -> Retriever:
-    from orchestrator.clients.embeddings import get_embedder
+def build_retriever(settings: Settings, embedder: Embedder) -> Retriever:
+    """The configured retriever over ``embedder``'s vectors (the container keeps one per process)."""
     from orchestrator.grounding.store import DocumentStore
 
     datasource = None
@@ -150,9 +138,5 @@ def _build(settings: Settings) -> Retriever:
         from orchestrator.clients.datasource import DatasourceClient
 
         datasource = DatasourceClient.from_settings(settings)
-    store = DocumentStore.from_settings(settings, embedder=get_embedder(settings))
+    store = DocumentStore.from_settings(settings, embedder=embedder)
     return Retriever(store, datasource, top_k=settings.grounding_top_k)
-
-
-def reset_retrievers() -> None:
-    _retrievers.clear()

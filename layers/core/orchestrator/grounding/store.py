@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from orchestrator.aws.dynamodb import all_items
 from orchestrator.errors import NotFoundError, ValidationError
 from orchestrator.grounding.chunking import chunk_text
-from orchestrator.memory._dynamodb import all_items
 from orchestrator.state import Passage, truncate, utc_now
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class DocumentStore:
 
     def _table(self) -> Any:
         # Resolved per call: the shared resource is rebuilt when tests or the local runtime reset it.
-        from orchestrator.memory._dynamodb import table
+        from orchestrator.aws.dynamodb import table
 
         return table(self.table_name, self.region, self._resource)
 

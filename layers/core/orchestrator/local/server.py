@@ -32,14 +32,14 @@ def local_stack(repo_root: Path = REPO_ROOT) -> Iterator[LocalRuntime]:
         repo_root / "template.yaml", repo_root=repo_root, parameter_overrides={"AuthEnabled": "false"}
     )
     runtime.start()
-    from orchestrator import services
+    from orchestrator import container
 
-    services.reset()
+    container.reset()
     try:
         yield runtime
     finally:
         runtime.stop()
-        services.reset()
+        container.reset()
         for key in added:
             os.environ.pop(key, None)
 
@@ -59,10 +59,10 @@ def main() -> None:
     from orchestrator.config import get_settings
 
     with local_stack() as runtime:
-        from orchestrator import services
+        from orchestrator.container import current
 
         # Load the embedded model now, as a warm Lambda container would have it, not on request one.
-        services.router().classify("warm up")
+        current().router.classify("warm up")
         log.info("chat state machine: %s", runtime.chat_state_machine_arn)
         if not get_settings().auth_enabled:
             log.warning(

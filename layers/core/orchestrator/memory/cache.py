@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any
 
-from orchestrator.memory._dynamodb import all_items, expires_at, table
+from orchestrator.aws.dynamodb import all_items, expires_at, table
 
 #: Only answers that don't depend on live data are cached; tools and agents act on the world.
 CACHEABLE_INTENTS = frozenset({"chat", "rag"})

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestrator.memory._dynamodb import all_items, expires_at, from_dynamo, table, to_dynamo
+from orchestrator.aws.dynamodb import all_items, expires_at, from_dynamo, table, to_dynamo
 from orchestrator.state import GraphState
 
 #: Conversations are kept for 30 days unless configured otherwise.

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from orchestrator.memory._dynamodb import expires_at, from_dynamo, table, to_dynamo
+from orchestrator.aws.dynamodb import expires_at, from_dynamo, table, to_dynamo
 from orchestrator.state import DEFAULT_TENANT
 
 RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from orchestrator import services
-from orchestrator.nodes._dispatch import handle as _handle
-from orchestrator.nodes._dispatch import require_state, require_step, timed, usage
-from orchestrator.state import GraphState, NodeEvent, NodeResult, Response, truncate
+from orchestrator.nodes.base import Invocation, Node
+from orchestrator.state import GraphState, NodeResult, Response, truncate
 
-NODE = "external_agent"
+if TYPE_CHECKING:
+    from orchestrator.clients.external_agent import ExternalAgentClient
 
 NOT_CONFIGURED = (
     "No external agent is configured (EXTERNAL_AGENT_BASE_URL is unset), so this request "
@@ -17,48 +17,58 @@ NOT_CONFIGURED = (
 )
 
 
-def _call(prompt: str, state: GraphState) -> tuple[str, dict[str, Any], str | None, bool]:
-    client = services.external_agent()
-    if client is None:
-        return NOT_CONFIGURED, {}, None, False
-    reply = client.run(
+@dataclass(frozen=True)
+class ExternalAgentDeps:
+    agent: ExternalAgentClient | None
+
+
+node: Node[ExternalAgentDeps] = Node(
+    "external_agent", deps=lambda c: ExternalAgentDeps(agent=c.external_agent)
+)
+
+
+def _call(prompt: str, call: Invocation, deps: ExternalAgentDeps) -> tuple[str, dict[str, Any], bool]:
+    state = call.state
+    call.meter.provider = "external_agent"
+    if deps.agent is None:
+        return NOT_CONFIGURED, {}, False
+    reply = deps.agent.run(
         prompt,
         user_id=state.user_id,
         session_id=state.session_id,
         metadata=state.metadata,
         run_id=state.run_id,
+        deadline=call.deadline,
     )
-    return reply.text, reply.data, reply.agent, True
+    call.meter.model = reply.agent
+    return reply.text, reply.data, True
 
 
-def run(event: NodeEvent) -> GraphState:
-    state: GraphState = require_state(event, NODE)
-    with timed() as watch:
-        text, data, agent, ok = _call(state.prompt, state)
-    state.response = Response(text=text, provider="external_agent", model=agent)
+@node.action("run")
+def run(call: Invocation, deps: ExternalAgentDeps) -> GraphState:
+    state = call.state
+    text, data, ok = _call(state.prompt, call, deps)
+    state.response = Response(text=text, provider="external_agent", model=call.meter.model)
     state.results.append(
-        NodeResult(node=NODE, ok=ok, output=truncate(text), data=data, error=None if ok else "not_configured")
+        NodeResult(
+            node=node.name, ok=ok, output=truncate(text), data=data, error=None if ok else "not_configured"
+        )
     )
-    state.add_usage(NODE, usage(watch.elapsed_ms, provider="external_agent", model=agent))
     return state
 
 
-def run_step(event: NodeEvent) -> NodeResult:
-    state: GraphState = require_state(event, NODE)
-    step = require_step(event, NODE)
-    prompt = str(step.inputs.get("prompt") or step.description)
-    with timed() as watch:
-        text, data, agent, ok = _call(prompt, state)
+@node.action("step")
+def run_step(call: Invocation, deps: ExternalAgentDeps) -> NodeResult:
+    step = call.step
+    text, data, ok = _call(str(step.inputs.get("prompt") or step.description), call, deps)
     return NodeResult(
-        node=NODE,
+        node=node.name,
         step_id=step.id,
         ok=ok,
         output=truncate(text),
         data=data,
         error=None if ok else "not_configured",
-        usage=usage(watch.elapsed_ms, provider="external_agent", model=agent),
     )
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    return _handle(NODE, event, {"run": run, "step": run_step})
+handle = node.handle

@@ -1,45 +1,45 @@
-"""Memory store node: answer from the cache, record each turn and its run, even when it failed."""
+"""Memory store node: record each turn and its run, even when it failed, and cache complete answers."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from orchestrator import services
-from orchestrator.config import get_settings
 from orchestrator.failures import describe_failure
 from orchestrator.memory.cache import CACHEABLE_INTENTS
 from orchestrator.memory.conversations import turn_of
 from orchestrator.memory.runs import RunRecord
-from orchestrator.nodes._dispatch import handle as _handle
-from orchestrator.nodes._dispatch import require_state, timed, usage
-from orchestrator.state import GraphState, Intent, NodeEvent, Response, utc_now
+from orchestrator.nodes.base import Invocation, Node
+from orchestrator.state import GraphState, utc_now
 
-NODE = "memory_store"
-
-
-def lookup(event: NodeEvent) -> GraphState:
-    """Serve a cached answer to the same prompt from the same user, unless asked not to."""
-    state: GraphState = require_state(event, NODE)
-    if event.execution_name:
-        # The API names executions by run id; EventBridge does not, so the name becomes the id.
-        state.run_id = event.execution_name
-    with timed() as watch:
-        hit = None
-        if not state.metadata.get("no_cache") and get_settings().cache_ttl_s > 0:
-            hit = services.response_cache().get(state.tenant_id, state.user_id, state.prompt)
-        if hit is not None:
-            state.response = Response.model_validate(hit["response"])
-            state.intent = Intent.model_validate(hit["intent"]) if hit.get("intent") else None
-            state.cached = True
-    state.add_usage(NODE, usage(watch.elapsed_ms))
-    return state
+if TYPE_CHECKING:
+    from orchestrator.memory import ConversationMemory, ResponseCache, RunStore
 
 
-def _record_run(state: GraphState, status: str) -> None:
-    services.run_store().put(
+@dataclass(frozen=True)
+class MemoryDeps:
+    conversations: ConversationMemory
+    cache: ResponseCache
+    runs: RunStore
+    cache_ttl_s: int
+
+
+node: Node[MemoryDeps] = Node(
+    "memory_store",
+    deps=lambda c: MemoryDeps(
+        conversations=c.conversations,
+        cache=c.response_cache,
+        runs=c.run_store,
+        cache_ttl_s=c.settings.cache_ttl_s,
+    ),
+)
+
+
+def _record_run(state: GraphState, runs: RunStore, *, succeeded: bool) -> None:
+    runs.put(
         RunRecord(
             run_id=state.run_id,
-            status="SUCCEEDED" if status == "SUCCEEDED" else "FAILED",
+            status="SUCCEEDED" if succeeded else "FAILED",
             tenant_id=state.tenant_id,
             user_id=state.user_id,
             session_id=state.session_id,
@@ -56,47 +56,49 @@ def _record_run(state: GraphState, status: str) -> None:
     )
 
 
-def record(event: NodeEvent) -> GraphState:
-    state: GraphState = require_state(event, NODE)
-    settings = get_settings()
-    with timed() as watch:
-        text = state.response.text if state.response else ""
-        intent = state.intent.name if state.intent else None
-        services.conversations().append(
-            state.tenant_id, state.user_id, state.session_id, turn_of(state, text)
-        )
-        if not state.cached and state.response and intent in CACHEABLE_INTENTS and not state.tool_calls:
-            services.response_cache().put(
-                state.tenant_id,
-                state.user_id,
-                state.prompt,
-                {
-                    "response": state.response.model_dump(),
-                    "intent": state.intent.model_dump() if state.intent else None,
-                },
-                settings.cache_ttl_s,
-            )
-    state.add_usage(NODE, usage(watch.elapsed_ms))
-    # Written last so the run record holds the whole run's usage.
-    _record_run(state, "SUCCEEDED")
+def cacheable(state: GraphState) -> bool:
+    """Only complete answers that don't depend on live data: no tools, no cut-off or empty text."""
+    response, intent = state.response, state.intent.name if state.intent else None
+    return (
+        not state.cached
+        and response is not None
+        and response.complete
+        and intent in CACHEABLE_INTENTS
+        and not state.tool_calls
+    )
+
+
+@node.action("record")
+def record(call: Invocation, deps: MemoryDeps) -> GraphState:
+    state = call.state
+    text = state.response.text if state.response else ""
+    deps.conversations.append(state.tenant_id, state.user_id, state.session_id, turn_of(state, text))
+    if cacheable(state) and state.response is not None:
+        value = {
+            "response": state.response.model_dump(),
+            "intent": state.intent.model_dump() if state.intent else None,
+        }
+        deps.cache.put(state.tenant_id, state.user_id, state.prompt, value, deps.cache_ttl_s)
+    # Written once this node's own usage is in, so the run record holds the whole run's usage.
+    call.after.append(lambda output: _record_run(state, deps.runs, succeeded=True))
     return state
 
 
-def record_failure(event: NodeEvent) -> GraphState:
+@node.action("record_failure")
+def record_failure(call: Invocation, deps: MemoryDeps) -> GraphState:
     """The Catch path: the turn is still remembered, with the error instead of an answer."""
-    state: GraphState = require_state(event, NODE)
-    failure = event.failure or {}
+    state = call.state
+    failure = call.event.failure or {}
     error = describe_failure(failure.get("Error"), failure.get("Cause"))
     state.errors.append(error)
-    services.conversations().append(
+    deps.conversations.append(
         state.tenant_id,
         state.user_id,
         state.session_id,
         turn_of(state, f"[failed: {error.code}] {error.message}", ok=False),
     )
-    _record_run(state, "FAILED")
+    _record_run(state, deps.runs, succeeded=False)
     return state
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    return _handle(NODE, event, {"lookup": lookup, "record": record, "record_failure": record_failure})
+handle = node.handle

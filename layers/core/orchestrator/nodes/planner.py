@@ -2,43 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from orchestrator import services
-from orchestrator.nodes._dispatch import handle as _handle
-from orchestrator.nodes._dispatch import require_state, timed, usage
-from orchestrator.state import GraphState, NodeEvent
+from orchestrator.nodes.base import Invocation, Node
+from orchestrator.state import GraphState
 
-NODE = "planner"
+if TYPE_CHECKING:
+    from orchestrator.reasoning.planner import Planner
 
 
-def plan(event: NodeEvent) -> GraphState:
+@dataclass(frozen=True)
+class PlannerDeps:
+    planner: Planner
+
+
+node: Node[PlannerDeps] = Node("planner", deps=lambda c: PlannerDeps(planner=c.planner))
+
+
+@node.action("plan")
+def plan(call: Invocation, deps: PlannerDeps) -> GraphState:
     from orchestrator.reasoning.planner import next_wave
 
-    state: GraphState = require_state(event, NODE)
-    with timed() as watch:
-        outcome = services.planner().plan(state.prompt)
+    state = call.state
+    outcome = deps.planner.plan(state.prompt, deadline=call.deadline)
+    for result in outcome.calls:
+        call.meter.record_result(result)
     state.plan = outcome.steps
     state.pending_steps = next_wave(state.plan, set())
-    state.add_usage(NODE, usage(watch.elapsed_ms, outcome.usage))
     return state
 
 
-def advance(event: NodeEvent) -> GraphState:
+@node.action("advance")
+def advance(call: Invocation, deps: PlannerDeps) -> GraphState:
     """Fold a finished wave's results into the state and pick the next wave."""
     from orchestrator.reasoning.planner import next_wave
 
-    state: GraphState = require_state(event, NODE)
-    with timed() as watch:
-        state.results.extend(event.wave_results)
-        for result in event.wave_results:
-            if result.usage is not None:
-                state.add_usage(result.node, result.usage)
-        done = {r.step_id for r in state.results if r.step_id}
-        state.pending_steps = next_wave(state.plan, done)
-    state.add_usage(NODE, usage(watch.elapsed_ms))
+    state = call.state
+    state.results.extend(call.event.wave_results)
+    for result in call.event.wave_results:
+        if result.usage is not None:
+            state.add_usage(result.node, result.usage)
+    done = {r.step_id for r in state.results if r.step_id}
+    state.pending_steps = next_wave(state.plan, done)
     return state
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    return _handle(NODE, event, {"plan": plan, "advance": advance})
+handle = node.handle

@@ -46,6 +46,8 @@ class PlanOutcome:
     usage: TokenUsage | None = None
     #: Why the heuristic was used although a model is configured.
     note: str | None = None
+    #: Every model call made for this plan, so each is priced by its own model.
+    calls: tuple[ChatResult, ...] = ()
 
 
 class _PlanDraft(BaseModel):
@@ -149,27 +151,31 @@ class Planner:
         self.max_steps = max_steps
         self.on_invalid = on_invalid
 
-    def plan(self, prompt: str) -> PlanOutcome:
+    def plan(self, prompt: str, *, deadline: float | None = None) -> PlanOutcome:
         if self.llm is None or not self.llm.is_real_model:
             return PlanOutcome(steps=self._heuristic(prompt), method="heuristic")
-        return self._plan_with_model(self.llm, prompt)
+        return self._plan_with_model(self.llm, prompt, deadline)
 
     def _heuristic(self, prompt: str) -> list[PlanStep]:
         return validate_plan(heuristic_plan(prompt, self.router, self.max_steps), self.max_steps)
 
-    def _plan_with_model(self, llm: LLMClient, prompt: str) -> PlanOutcome:
+    def _plan_with_model(self, llm: LLMClient, prompt: str, deadline: float | None) -> PlanOutcome:
         messages = [
             ChatMessage(role="system", content=_system_prompt(self.max_steps)),
             ChatMessage(role="user", content=prompt),
         ]
         schema = plan_schema(self.max_steps)
         usage: TokenUsage | None = None
+        calls: list[ChatResult] = []
         error = ""
         for attempt in range(2):
-            result = llm.chat(messages, response_format=schema)
+            result = llm.chat(messages, response_format=schema, deadline=deadline)
             usage = _add(usage, result)
+            calls.append(result)
             try:
-                return PlanOutcome(steps=self._parse(result.text), method="llm", usage=usage)
+                return PlanOutcome(
+                    steps=self._parse(result.text), method="llm", usage=usage, calls=tuple(calls)
+                )
             except (PlanValidationError, ValidationError, ValueError) as exc:
                 error = str(exc)
                 logger.warning("model plan invalid (attempt %d): %s", attempt + 1, error)
@@ -185,7 +191,9 @@ class Planner:
                 "The model did not produce a valid plan for this request.", details={"reason": error[:500]}
             )
         note = f"model plan invalid twice ({error[:200]}); used the heuristic decomposition"
-        return PlanOutcome(steps=self._heuristic(prompt), method="heuristic", usage=usage, note=note)
+        return PlanOutcome(
+            steps=self._heuristic(prompt), method="heuristic", usage=usage, note=note, calls=tuple(calls)
+        )
 
     def _parse(self, text: str) -> list[PlanStep]:
         match = _JSON_OBJECT.search(text or "")

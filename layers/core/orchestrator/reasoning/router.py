@@ -18,7 +18,6 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
@@ -125,7 +124,7 @@ class IntentRouter:
             )
         return intent, confidence
 
-    def route(self, text: str) -> RoutingOutcome:
+    def route(self, text: str, *, deadline: float | None = None) -> RoutingOutcome:
         """Both stages: the model is asked only when stage one is unsure and a real model is configured."""
         first, confidence = self._first_stage(text)
         top = next(iter(first.alternatives), first.name)
@@ -135,7 +134,9 @@ class IntentRouter:
         if llm is None or not llm.is_real_model:
             return RoutingOutcome(intent=first, first_stage=first)
         try:
-            result = llm.chat(self._model_messages(text), response_format=self._verdict_schema())
+            result = llm.chat(
+                self._model_messages(text), response_format=self._verdict_schema(), deadline=deadline
+            )
         except Exception as exc:  # any model failure leaves stage one's answer in place
             logger.warning("model routing failed, keeping the embedded classifier's answer: %s", exc)
             return RoutingOutcome(intent=first, first_stage=first)
@@ -208,28 +209,13 @@ class IntentRouter:
         return verdict
 
 
-def get_router(settings: Settings, llm_factory: LLMFactory | None = None) -> IntentRouter:
-    """The process-wide router for these settings (routes, threshold) and this model factory."""
-    return _cached_router(
-        settings.routes_config_path,
-        settings.routes_ssm_parameter,
-        settings.router_llm_threshold,
-        llm_factory,
-    )
-
-
-@lru_cache(maxsize=4)
-def _cached_router(
-    config_path: str | None, ssm_parameter: str | None, threshold: float, llm_factory: LLMFactory | None
-) -> IntentRouter:
+def build_router(settings: Settings, llm_factory: LLMFactory | None = None) -> IntentRouter:
+    """A router for these settings' routes and threshold (the container keeps one per process)."""
     from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 
-    routes = load_routes_from(config_path, ssm_parameter)
+    routes = load_routes_from(settings.routes_config_path, settings.routes_ssm_parameter)
     # Always the embedded model: stage one must stay offline and sub-millisecond, and its
     # hyper-parameters and thresholds were chosen on these vectors.
-    return IntentRouter(routes, EmbeddedEmbedder(), llm_threshold=threshold, llm_factory=llm_factory)
-
-
-def reset_router_cache() -> None:
-    """Forget cached routers (tests and the local runtime change configuration)."""
-    _cached_router.cache_clear()
+    return IntentRouter(
+        routes, EmbeddedEmbedder(), llm_threshold=settings.router_llm_threshold, llm_factory=llm_factory
+    )

@@ -8,9 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, status
 from pydantic import ValidationError as PydanticValidationError
 
-from orchestrator import services
 from orchestrator.api.auth import PrincipalDep
-from orchestrator.api.deps import RunnerDep, SettingsDep
+from orchestrator.api.deps import ContainerDep, RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ChatResponse, ErrorBody, RunAccepted
 from orchestrator.api.turns import new_state, to_response
 from orchestrator.errors import NotFoundError
@@ -78,6 +77,7 @@ def get_run(
     run_id: str,
     runner: RunnerDep,
     principal: PrincipalDep,
+    container: ContainerDep,
     user_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
 ) -> dict[str, Any]:
     """A run's status, and its result once finished (chat turns included).
@@ -86,7 +86,7 @@ def get_run(
     to admins; any other run id answers 404, like one that does not exist.
     """
     missing = NotFoundError(f"No run with id {run_id}.")
-    record = services.run_store().get(principal.tenant_id, run_id)
+    record = container.run_store.get(principal.tenant_id, run_id)
     if record is not None:
         if not _visible(principal, user_id, record.tenant_id, record.user_id):
             raise missing

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator import services
 from orchestrator.api.auth import PrincipalDep
+from orchestrator.api.deps import ContainerDep
 from orchestrator.api.schemas import ID_PATTERN, ErrorBody
 from orchestrator.errors import ForbiddenError
 from orchestrator.grounding import SHARED_OWNER
@@ -33,7 +33,7 @@ class DocumentIn(BaseModel):
     status_code=status.HTTP_201_CREATED,
     responses={422: {"model": ErrorBody}},
 )
-def ingest_document(body: DocumentIn, principal: PrincipalDep) -> IngestResult:
+def ingest_document(body: DocumentIn, principal: PrincipalDep, container: ContainerDep) -> IngestResult:
     """Chunk, embed and store a document for the user's `rag` questions (in the caller's tenant).
 
     ``user_id: "shared"`` makes a document every user of the tenant retrieves from: admins only.
@@ -41,7 +41,7 @@ def ingest_document(body: DocumentIn, principal: PrincipalDep) -> IngestResult:
     owner = principal.end_user(body.user_id) or body.user_id
     if owner == SHARED_OWNER and not principal.is_admin:
         raise ForbiddenError(f"user_id: {SHARED_OWNER!r} documents are readable by every user; admins only")
-    store = services.retriever().store
+    store = container.retriever.store
     return store.ingest(
         principal.tenant_id, owner, body.title, body.text, doc_id=body.doc_id, source=body.source
     )

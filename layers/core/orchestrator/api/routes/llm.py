@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.api.deps import SettingsDep
+from orchestrator.api.deps import ContainerDep, SettingsDep
 from orchestrator.api.schemas import ErrorBody
-from orchestrator.clients.llm import ConnectionReport, ModelInfo, get_llm_client, test_connection
+from orchestrator.clients.llm import ConnectionReport, ModelInfo, test_connection
 from orchestrator.clients.llm.allowlist import chosen_model
 from orchestrator.errors import OrchestratorError
 
@@ -32,23 +32,25 @@ class TestConnectionRequest(BaseModel):
 @router.get(
     "/models", response_model=ModelList, responses={502: {"model": ErrorBody}, 503: {"model": ErrorBody}}
 )
-def list_models(settings: SettingsDep) -> ModelList:
+def list_models(settings: SettingsDep, container: ContainerDep) -> ModelList:
     """Models the configured provider offers."""
-    client = get_llm_client(settings)
+    client = container.llm
     return ModelList(
         provider=client.provider, default_model=settings.llm_default_model, models=client.list_models()
     )
 
 
 @router.post("/test-connection", response_model=ConnectionReport)
-def check_connection(settings: SettingsDep, body: TestConnectionRequest | None = None) -> ConnectionReport:
+def check_connection(
+    settings: SettingsDep, container: ContainerDep, body: TestConnectionRequest | None = None
+) -> ConnectionReport:
     """Reachability, latency and the model's reply to a tiny prompt — or why it failed."""
     body = body or TestConnectionRequest()
     if body.model is not None:
         # The same allowlist as metadata.model: a connection test is still a billed model call.
         chosen_model({"model": body.model}, settings)
     try:
-        client = get_llm_client(settings)
+        client = container.llm
     except OrchestratorError as exc:
         # A misconfiguration is the answer this endpoint exists to give, not a server error.
         return ConnectionReport(

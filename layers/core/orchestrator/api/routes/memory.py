@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator import services
 from orchestrator.api.auth import PrincipalDep
-from orchestrator.api.deps import SettingsDep
+from orchestrator.api.deps import ContainerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN
 from orchestrator.errors import ForbiddenError, ValidationError
 
@@ -40,6 +39,7 @@ class MemoryStats(BaseModel):
 @router.get("/memory/stats", response_model=MemoryStats)
 def memory_stats(
     principal: PrincipalDep,
+    container: ContainerDep,
     user_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
     session_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
 ) -> MemoryStats:
@@ -49,19 +49,19 @@ def memory_stats(
         raise ValidationError("user_id: required (whose memory?)")
     turns = None
     if user and session_id:
-        turns = len(services.conversations().recent(principal.tenant_id, user, session_id, 1000))
-    documents = services.retriever().store.stats(principal.tenant_id, owner=user)
+        turns = len(container.conversations.recent(principal.tenant_id, user, session_id, 1000))
+    documents = container.retriever.store.stats(principal.tenant_id, owner=user)
     return MemoryStats(session_turns=turns, documents=documents.model_dump())
 
 
 @router.post("/memory/clear", response_model=ClearResult)
-def memory_clear(body: ClearRequest, principal: PrincipalDep) -> ClearResult:
+def memory_clear(body: ClearRequest, principal: PrincipalDep, container: ContainerDep) -> ClearResult:
     """Forget a session's conversation (and optionally cached answers: the user's, or the tenant's)."""
     if body.clear_tenant_cache and not principal.is_admin:
         raise ForbiddenError("clear_tenant_cache: clearing every user's cached answers needs the admin role")
     user = principal.end_user(body.user_id) or body.user_id
-    turns = services.conversations().clear(principal.tenant_id, user, body.session_id)
-    cache = services.response_cache()
+    turns = container.conversations.clear(principal.tenant_id, user, body.session_id)
+    cache = container.response_cache
     cached = 0
     if body.clear_tenant_cache:
         cached = cache.clear(principal.tenant_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from orchestrator import __version__, services
-from orchestrator.api.deps import SettingsDep
+from orchestrator import __version__
+from orchestrator.api.deps import ContainerDep, SettingsDep
 from orchestrator.api.schemas import ApiInfo, HealthReport
 from orchestrator.config import Settings
+from orchestrator.container import Container
 
 router = APIRouter(tags=["meta"])
 #: Health stays open when auth is on: load balancers and uptime checks carry no key.
@@ -24,7 +25,7 @@ def root(request: Request) -> ApiInfo:
 
 
 def _check_table(name: str, region: str) -> str:
-    from orchestrator.memory._dynamodb import table
+    from orchestrator.aws.dynamodb import table
 
     try:
         table(name, region).load()
@@ -33,8 +34,8 @@ def _check_table(name: str, region: str) -> str:
         return f"unreachable ({type(exc).__name__})"
 
 
-def _check_external_agent() -> str:
-    client = services.external_agent()
+def _check_external_agent(container: Container) -> str:
+    client = container.external_agent
     if client is None:
         return "not configured"
     return "ok" if client.health().ok else "unreachable"
@@ -50,12 +51,12 @@ def _code_sandbox(settings: Settings) -> str:
 
 
 @public_router.get("/health", response_model=HealthReport)
-def health(settings: SettingsDep) -> HealthReport:
+def health(settings: SettingsDep, container: ContainerDep) -> HealthReport:
     """Configuration status: provider, model and which backends are reachable (no secrets)."""
     backends = {
         "state_machine": "configured" if settings.chat_state_machine_arn else "not configured",
         "dynamodb": _check_table(settings.conversations_table, settings.aws_region),
-        "external_agent": _check_external_agent(),
+        "external_agent": _check_external_agent(container),
         "code_sandbox": _code_sandbox(settings),
     }
     degraded = backends["dynamodb"] != "ok" or backends["state_machine"] != "configured"

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator import services
 from orchestrator.api.auth import PrincipalDep
-from orchestrator.api.deps import SettingsDep
+from orchestrator.api.deps import ContainerDep, SettingsDep
 from orchestrator.api.schemas import ErrorBody
+from orchestrator.container import Container
 from orchestrator.errors import ForbiddenError
 from orchestrator.identity import Principal
 from orchestrator.state import ToolCall, ToolResult
@@ -30,8 +30,8 @@ class ExecuteRequest(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
-def _registry(principal: Principal) -> ToolRegistry:
-    return services.tool_registry().for_tenant(principal.tenant_id)
+def _registry(container: Container, principal: Principal) -> ToolRegistry:
+    return container.tools.for_tenant(principal.tenant_id)
 
 
 def _admin(principal: Principal, action: str) -> None:
@@ -40,9 +40,9 @@ def _admin(principal: Principal, action: str) -> None:
 
 
 @router.get("/list", response_model=ToolList)
-def list_tools(principal: PrincipalDep) -> ToolList:
+def list_tools(principal: PrincipalDep, container: ContainerDep) -> ToolList:
     """Every tool the caller's agents may call: built-ins, configured ones and the tenant's own."""
-    return ToolList(tools=_registry(principal).list())
+    return ToolList(tools=_registry(container, principal).list())
 
 
 @router.post(
@@ -54,11 +54,12 @@ def list_tools(principal: PrincipalDep) -> ToolList:
 def register_tool(
     definition: ToolDefinition,
     principal: PrincipalDep,
+    container: ContainerDep,
     replace: Annotated[bool, Query(description="Replace the tenant's tool of the same name.")] = False,
 ) -> ToolDefinition:
     """Register an HTTP tool for the caller's tenant (admins); an existing name is 409 unless ``replace``."""
     _admin(principal, "Registering")
-    return _registry(principal).register(definition, replace=replace)
+    return _registry(container, principal).register(definition, replace=replace)
 
 
 @router.delete(
@@ -66,19 +67,19 @@ def register_tool(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
 )
-def delete_tool(name: str, principal: PrincipalDep) -> None:
+def delete_tool(name: str, principal: PrincipalDep, container: ContainerDep) -> None:
     """Delete one of the tenant's registered tools (admins); built-in and configured tools stay."""
     _admin(principal, "Deleting")
-    _registry(principal).delete(name)
+    _registry(container, principal).delete(name)
 
 
 @router.post("/{name}/execute", response_model=ToolResult, responses={404: {"model": ErrorBody}})
 def execute_tool(
-    name: str, body: ExecuteRequest, settings: SettingsDep, principal: PrincipalDep
+    name: str, body: ExecuteRequest, settings: SettingsDep, principal: PrincipalDep, container: ContainerDep
 ) -> ToolResult:
     """Run one tool with the given arguments; tool failures come back as ``ok: false``."""
     from orchestrator.tools.executor import execute_tool_call
 
-    registry = _registry(principal)
+    registry = _registry(container, principal)
     registry.get(name)  # an unknown tool is a 404 here, not a failed result
     return execute_tool_call(ToolCall(id="api", name=name, arguments=body.arguments), registry, settings)
