@@ -18,7 +18,8 @@ from tests.support.aws import use_fake_credentials
 
 TABLE = "test-tools"
 TENANT = "default"  # the tenant a registry sees until for_tenant() says otherwise
-BUILTINS = ["calculator", "fetch_url", "run_python", "current_time"]
+#: What the model is offered with no search provider configured (web_search stays hidden).
+BUILTINS = ["calculator", "fetch_url", "http_request", "run_python", "current_time"]
 
 
 @pytest.fixture

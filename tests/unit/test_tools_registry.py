@@ -19,7 +19,9 @@ from orchestrator.tools.builtins.definitions import builtin_function
 from orchestrator.tools.models import ToolDefinition
 from orchestrator.tools.registry import ToolRegistry, load_config_tools
 
-BUILTINS = ["calculator", "fetch_url", "run_python", "current_time"]
+BUILTINS = ["calculator", "fetch_url", "http_request", "web_search", "run_python", "current_time"]
+#: From settings with no search provider, web_search is not offered.
+OFFERED = [name for name in BUILTINS if name != "web_search"]
 
 
 def http_tool(
@@ -55,7 +57,7 @@ def test_config_file_tools_are_listed_after_the_builtins(tmp_path: Path) -> None
 
     registry = ToolRegistry.from_settings(settings)
 
-    assert [t.name for t in registry.list()] == [*BUILTINS, "weather"]
+    assert [t.name for t in registry.list()] == [*OFFERED, "weather"]
     assert registry.get("weather").http is not None
     assert registry.get("weather").http.method == "GET"  # type: ignore[union-attr]
 

@@ -78,7 +78,14 @@ def test_a_real_model_chooses_from_every_tool() -> None:
     ]
     assert outcome.usage == TokenUsage(tokens_in=120, tokens_out=30)
     offered, messages = model.calls[-1]["tools"], model.calls[-1]["messages"]
-    assert {s.name for s in offered} == {"calculator", "fetch_url", "run_python", "current_time"}
+    assert {s.name for s in offered} == {
+        "calculator",
+        "fetch_url",
+        "http_request",
+        "web_search",
+        "run_python",
+        "current_time",
+    }
     assert messages[-1].content == "Is it morning in Paris?"
 
 

@@ -64,6 +64,51 @@ BUILTIN_DEFINITIONS: tuple[ToolDefinition, ...] = (
         },
     ),
     ToolDefinition(
+        name="http_request",
+        kind="builtin",
+        description=(
+            "Send an HTTP request (GET, POST, PUT, PATCH or DELETE) to a public URL and return the "
+            "status, content type and body (parsed when JSON). Private and internal addresses are "
+            "refused; credentials cannot be sent in headers."
+        ),
+        parameters={
+            "type": "object",
+            "properties": {
+                "url": {"type": "string", "description": "An http:// or https:// URL.", "maxLength": 2048},
+                "method": {
+                    "type": "string",
+                    "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+                    "default": "GET",
+                },
+                "headers": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "maxLength": 1024},
+                    "maxProperties": 20,
+                },
+                "body": {
+                    "description": "A JSON object or array (sent as JSON) or a string (sent as text).",
+                    "type": ["object", "array", "string"],
+                },
+            },
+            "required": ["url"],
+            "additionalProperties": False,
+        },
+    ),
+    ToolDefinition(
+        name="web_search",
+        kind="builtin",
+        description="Search the web; returns a list of results with title, url and snippet.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "minLength": 1, "maxLength": 400},
+                "max_results": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
+            },
+            "required": ["query"],
+            "additionalProperties": False,
+        },
+    ),
+    ToolDefinition(
         name="run_python",
         kind="builtin",
         description=(
@@ -108,6 +153,8 @@ BUILTIN_NAMES = frozenset(d.name for d in BUILTIN_DEFINITIONS)
 _IMPLEMENTATIONS = {
     "calculator": "orchestrator.tools.builtins.calculator:calculator_tool",
     "fetch_url": "orchestrator.tools.builtins.fetch_url:fetch_url",
+    "http_request": "orchestrator.tools.builtins.http_request:http_request",
+    "web_search": "orchestrator.tools.builtins.web_search:web_search",
     "run_python": "orchestrator.tools.sandbox:run_python",
     "current_time": "orchestrator.tools.builtins.clock:current_time_tool",
 }

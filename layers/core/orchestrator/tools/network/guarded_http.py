@@ -58,7 +58,10 @@ def guarded_request(
     max_redirects: int = MAX_REDIRECTS,
     transport: httpx.BaseTransport | None = None,
 ) -> Fetched:
-    """One request (plus redirects) to a checked address; raises typed tool errors only."""
+    """One request (plus redirects) to a checked address; raises typed tool errors only.
+
+    ``json_body`` is sent as JSON, or as it is when it is ``bytes``.
+    """
     import httpx
 
     try:
@@ -163,7 +166,9 @@ def _send_pinned(
             method,
             url.copy_with(host=str(address)),
             headers={**headers, "Host": url.netloc.decode("ascii")},
-            json=json_body,
+            # bytes go as they are (the caller sets Content-Type); anything else as JSON.
+            json=None if isinstance(json_body, bytes) else json_body,
+            content=json_body if isinstance(json_body, bytes) else None,
             timeout=httpx.Timeout(min(attempt_timeout_s, remaining)),
             extensions={"sni_hostname": target.host} if target.scheme == "https" else None,
         )

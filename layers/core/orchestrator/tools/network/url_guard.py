@@ -104,8 +104,28 @@ def _normalise_host(host: str) -> str:
     return host.strip().strip("[]").rstrip(".").lower()
 
 
-def is_allowlisted(host: str, allowed_hosts: list[str] | tuple[str, ...]) -> bool:
-    return _normalise_host(host) in {_normalise_host(h) for h in allowed_hosts}
+def _split_entry(entry: str) -> tuple[str, int | None]:
+    """An allowlist entry: ``host``, ``host:port``, ``[v6]`` or ``[v6]:port``."""
+    text = entry.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:  # a bare name, IPv4, or an unbracketed IPv6 address
+        host, port = text, ""
+    return _normalise_host(host), int(port) if port.isdigit() else None
+
+
+def is_allowlisted(host: str, allowed_hosts: list[str] | tuple[str, ...], port: int | None = None) -> bool:
+    """Whether ``host`` (on ``port``) is allowlisted: a ``host`` entry opens every port of the host,
+    a ``host:port`` entry that port only."""
+    wanted = _normalise_host(host)
+    for entry in allowed_hosts:
+        entry_host, entry_port = _split_entry(entry)
+        if entry_host == wanted and (entry_port is None or entry_port == port):
+            return True
+    return False
 
 
 def parse_url(url: str) -> tuple[str, str, int]:
@@ -153,11 +173,13 @@ def resolve(host: str, port: int) -> tuple[IPAddress, ...]:
     return tuple(addresses)
 
 
-def check_host(host: str, addresses: tuple[IPAddress, ...], allowed_hosts: list[str]) -> bool:
+def check_host(
+    host: str, addresses: tuple[IPAddress, ...], allowed_hosts: list[str], port: int | None = None
+) -> bool:
     """Raise :class:`BlockedAddressError` unless every address may be reached; True if allowlisted."""
     if _normalise_host(host) in METADATA_HOSTNAMES:
         raise BlockedAddressError(f"host {host!r} is a cloud metadata endpoint")
-    allowlisted = is_allowlisted(host, allowed_hosts)
+    allowlisted = is_allowlisted(host, allowed_hosts, port)
     for address in addresses:
         reason = blocked_reason(address, allow_private=allowlisted)
         if reason:
@@ -184,7 +206,7 @@ def check_url(url: str, allowed_hosts: list[str], *, resolve_host: bool = True) 
         addresses = (literal,) if literal is not None else ()
         if host == "localhost" or host.endswith(".localhost"):
             addresses = (ipaddress.ip_address("127.0.0.1"),)
-    allowlisted = check_host(host, addresses, allowed_hosts)
+    allowlisted = check_host(host, addresses, allowed_hosts, port)
     return CheckedTarget(
         url=url.strip(), scheme=scheme, host=host, port=port, addresses=addresses, allowlisted=allowlisted
     )

@@ -41,7 +41,7 @@ def check_addable(definition: ToolDefinition, allowed_hosts: list[str], existing
             addresses = resolve(target.host, target.port)
         except ToolInputError:
             return
-        check_host(target.host, addresses, allowed_hosts)
+        check_host(target.host, addresses, allowed_hosts, target.port)
 
 
 #: Secret names: Secrets Manager's alphabet, no ARNs (a name is resolved in this account only).

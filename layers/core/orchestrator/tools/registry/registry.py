@@ -50,8 +50,12 @@ class ToolRegistry:
         allowed_hosts: list[str] | None = None,
         policy: ToolPolicy | None = None,
         tenant_id: str = DEFAULT_TENANT,
+        unconfigured: frozenset[str] = frozenset(),
     ) -> None:
         self._builtins = {d.name: d for d in BUILTIN_DEFINITIONS}
+        #: Builtins whose backend is not configured (web_search without a provider): never offered
+        #: to the model or listed, but their names stay reserved and a direct call says why it fails.
+        self._unconfigured = unconfigured
         self._configured = {d.name: d for d in config_tools or []}
         self._store = store if store is not None else InMemoryToolStore()
         self._allowed_hosts = list(allowed_hosts or [])
@@ -69,11 +73,14 @@ class ToolRegistry:
             store = DynamoToolStore(
                 settings.tools_table.strip(), region=settings.aws_region, resource=dynamodb_resource
             )
+        from orchestrator.tools.builtins.web_search import is_configured
+
         return cls(
             config_tools=configured,
             store=store,
             allowed_hosts=allowed,
             policy=ToolPolicy.from_settings(settings),
+            unconfigured=frozenset() if is_configured(settings) else frozenset({"web_search"}),
         )
 
     def for_tenant(self, tenant_id: str) -> ToolRegistry:
@@ -90,7 +97,8 @@ class ToolRegistry:
 
     def list(self) -> list[ToolDefinition]:
         """Every tool this tenant may use; if the table is unreachable, the global ones (logged)."""
-        tools = [*self._builtins.values(), *self._configured.values()]
+        builtins = [t for name, t in self._builtins.items() if name not in self._unconfigured]
+        tools = [*builtins, *self._configured.values()]
         try:
             with _store_errors("list"):
                 stored = self._store.list(self.tenant_id)
