@@ -1,4 +1,4 @@
-"""Creates the template's resources in moto: tables, parameters, secrets, functions, state machines.
+"""Creates the template's resources in moto: tables, buckets, parameters, secrets, functions, state machines.
 
 Physical names follow ``<stack>-<LogicalId>`` unless the template names the resource, so the
 local stack looks like a deployed one; ARNs are computed the way moto builds them.
@@ -22,6 +22,7 @@ SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type, not a se
 FUNCTION = "AWS::Serverless::Function"
 STATE_MACHINE = "AWS::Serverless::StateMachine"
 LOG_GROUP = "AWS::Logs::LogGroup"
+BUCKET = "AWS::S3::Bucket"
 
 #: Service name limits: a generated name longer than these is cut, as CloudFormation does.
 _NAME_LIMITS = {FUNCTION: 64, STATE_MACHINE: 80, TABLE: 255, SECRET: 512}
@@ -49,11 +50,14 @@ class PhysicalIds:
                 FUNCTION: "FunctionName",
                 STATE_MACHINE: "Name",
                 LOG_GROUP: "LogGroupName",
+                BUCKET: "BucketName",
             }.get(kind)
             if explicit and explicit in props:
                 value = str(self._template.resolve(props[explicit], self.ref, self.get_att))
             else:
                 value = f"{self._stack}-{logical_id}"[: _NAME_LIMITS.get(kind, 255)]
+                if kind == BUCKET:  # bucket names are lower case, 63 characters at most
+                    value = value.lower()[:63]
             self.names[logical_id] = value
         return self.names[logical_id]
 
@@ -80,6 +84,7 @@ class PhysicalIds:
             STATE_MACHINE: prefix.format("states") + f":stateMachine:{name}",
             TABLE: prefix.format("dynamodb") + f":table/{name}",
             LOG_GROUP: prefix.format("logs") + f":log-group:{name}:*",
+            BUCKET: f"arn:aws:s3:::{name}",
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]
@@ -115,6 +120,55 @@ def create_table(client: Any, name: str, props: dict[str, Any]) -> None:
             TableName=name,
             TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
         )
+
+
+def create_bucket(client: Any, name: str, props: dict[str, Any], region: str) -> None:
+    """The bucket with its lifecycle and CORS rules (moto keeps both; public access is moot here)."""
+    args: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    client.create_bucket(**args)
+    rules = props.get("LifecycleConfiguration", {}).get("Rules")
+    if rules:
+        lifecycle = [
+            {
+                "ID": rule.get("Id", f"rule-{index}"),
+                "Status": rule.get("Status", "Enabled"),
+                "Filter": {"Prefix": rule.get("Prefix", "")},
+                "Expiration": {"Days": int(rule["ExpirationInDays"])},
+            }
+            for index, rule in enumerate(rules)
+            if "ExpirationInDays" in rule
+        ]
+        client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": lifecycle})
+    cors = props.get("CorsConfiguration", {}).get("CorsRules")
+    if cors:
+        rules_out = [
+            {
+                "AllowedMethods": rule["AllowedMethods"],
+                "AllowedOrigins": rule["AllowedOrigins"],
+                "AllowedHeaders": rule.get("AllowedHeaders", []),
+                "MaxAgeSeconds": int(rule.get("MaxAge", 0)),
+            }
+            for rule in cors
+        ]
+        client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules_out})
+
+
+def s3_notifications(props: dict[str, Any], function_arn: str) -> list[tuple[str, dict[str, Any]]]:
+    """(bucket, Lambda notification) for each SAM ``Events`` entry of type S3 of a function."""
+    found = []
+    for event in (props.get("Events") or {}).values():
+        if event.get("Type") != "S3":
+            continue
+        spec = event["Properties"]
+        events = spec["Events"] if isinstance(spec["Events"], list) else [spec["Events"]]
+        config: dict[str, Any] = {"LambdaFunctionArn": function_arn, "Events": events}
+        rules = spec.get("Filter", {}).get("S3Key", {}).get("Rules")
+        if rules:
+            config["Filter"] = {"Key": {"FilterRules": rules}}
+        found.append((str(spec["Bucket"]), config))
+    return found
 
 
 def create_parameter(client: Any, name: str, props: dict[str, Any]) -> None:

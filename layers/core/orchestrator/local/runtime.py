@@ -1,9 +1,11 @@
 """The whole AWS side of the application in this process: moto, built from ``template.yaml``.
 
 ``LocalRuntime.start()`` starts moto (with Step Functions execution on), creates every table,
-parameter, secret, function and state machine the template declares (one source of truth), runs
-Lambda handlers in-process, and exports the functions' environment variables. ``stop()`` undoes
-all of it. Variables the user already set (environment or ``./.env``) are never overridden.
+bucket, parameter, secret, function and state machine the template declares (one source of
+truth), connects S3 ``ObjectCreated`` events to their functions as SAM does (moto then invokes the
+function when an object lands), runs Lambda handlers in-process, and exports the functions'
+environment variables. ``stop()`` undoes all of it. Variables the user already set (environment
+or ``./.env``) are never overridden.
 """
 
 from __future__ import annotations
@@ -178,11 +180,15 @@ class LocalRuntime:
         dynamodb = boto3.client("dynamodb", region_name=self.region)
         for logical_id, resource in self.template.resources(res.TABLE).items():
             res.create_table(dynamodb, self.ids.name(logical_id), resolve(resource))
+        s3 = boto3.client("s3", region_name=self.region)
+        for logical_id, resource in self.template.resources(res.BUCKET).items():
+            res.create_bucket(s3, self.ids.name(logical_id), resolve(resource), self.region)
         ssm = boto3.client("ssm", region_name=self.region)
         for logical_id, resource in self.template.resources(res.PARAMETER).items():
             res.create_parameter(ssm, self.ids.name(logical_id), resolve(resource))
         lambda_client = boto3.client("lambda", region_name=self.region)
         code = res.dummy_code_zip()
+        notifications: dict[str, list[dict[str, Any]]] = {}
         for logical_id in self.template.resources(res.FUNCTION):
             props = self.template.resolve(
                 self.template.function_properties(logical_id), self.ids.ref, self.ids.get_att
@@ -199,6 +205,12 @@ class LocalRuntime:
                     timeout_s=int(props.get("Timeout", 3)),
                     memory_mb=int(props.get("MemorySize", 128)),
                 )
+            )
+            for bucket, config in res.s3_notifications(props, self.ids.get_att(logical_id, "Arn")):
+                notifications.setdefault(bucket, []).append(config)
+        for bucket, configs in notifications.items():
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": configs}
             )
         sfn = boto3.client("stepfunctions", region_name=self.region)
         for logical_id, resource in self.template.resources(res.STATE_MACHINE).items():
