@@ -56,6 +56,7 @@ bench: install-dev
 	PYTHONPATH=layers/core $(BIN)/python bench/imports.py
 	PYTHONPATH=layers/core $(BIN)/python bench/chat_latency.py
 	PYTHONPATH=layers/core $(BIN)/python bench/routing.py
+	PYTHONPATH=layers/core $(BIN)/python bench/retrieval.py
 
 # SAM CLI lives in its own venv: its pins must not steer the application's dependencies.
 # No telemetry: these machines reach package registries only, and CI should not phone home.

@@ -7,7 +7,8 @@ import uuid
 from fastapi.testclient import TestClient
 
 from orchestrator import container
-from tests.e2e.conftest import chat
+from tests.e2e.conftest import chat, reconfigured
+from tests.support import zephyr
 from tests.support.fake_agent import FakeAgentServer
 
 
@@ -49,9 +50,52 @@ def test_rag_branch_retrieves_and_cites_the_users_document(client: TestClient) -
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["intent"]["name"] == "rag"
-    assert any(c.startswith("refund-policy") for c in body["citations"]), body
+    assert body["citations"], body
+    assert {c["doc_id"] for c in body["citations"]} == {"refund-policy"}
+    assert set(body["citations"][0]) == {"doc_id", "title", "chunk_id", "score", "snippet"}
+    assert body["citations"][0]["title"] == "Refund policy"
+    assert "pro rata" in body["citations"][0]["snippet"]
     assert "grounding" in body["usage"]
     assert "pro rata" in body["response"]
+
+
+def test_rag_answers_the_fact_among_boilerplate_and_cites_its_passage(client: TestClient) -> None:
+    owner = user()
+    store = container.current().retriever.store
+    store.ingest("default", owner, "Zephyr-9 operations manual", zephyr.MANUAL, doc_id="zephyr-manual")
+
+    response = chat(client, zephyr.QUESTION, owner)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["name"] == "rag", body["intent"]
+    assert zephyr.ANSWER in body["response"]
+    # Only the passage the answer was quoted from is cited.
+    assert [(c["doc_id"], c["chunk_id"]) for c in body["citations"]] == [("zephyr-manual", 3)]
+    assert zephyr.ANSWER in body["citations"][0]["snippet"]
+    assert 0 < body["citations"][0]["score"] <= 1
+
+
+def test_openai_route_numbers_the_sources_chat_uis_show(client: TestClient) -> None:
+    owner = user()
+    store = container.current().retriever.store
+    store.ingest("default", owner, "Zephyr-9 operations manual", zephyr.MANUAL, doc_id="zephyr-manual")
+
+    response = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "orchestrator",
+            "user": owner,
+            "messages": [{"role": "user", "content": zephyr.QUESTION}],
+        },
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    content = body["choices"][0]["message"]["content"]
+    assert f"{zephyr.ANSWER}" in content and "[1]" in content
+    assert "Sources:\n[1] Zephyr-9 operations manual (zephyr-manual#3)" in content
+    assert [c["doc_id"] for c in body["orchestrator"]["citations"]] == ["zephyr-manual"]
 
 
 def test_tool_branch_runs_the_calculator_through_the_map_state(client: TestClient) -> None:
@@ -107,7 +151,7 @@ def test_second_identical_question_is_served_from_cache(client: TestClient) -> N
 
     assert first.status_code == second.status_code == 200
     assert first.json()["cached"] is False
-    assert second.json()["cached"] is True
+    assert second.json()["cached"] == "exact"
     assert second.json()["response"] == first.json()["response"]
     # The router answered from the cache: no classification, no model, one hop to memory.
     assert set(second.json()["usage"]) == {"intent_router", "memory_store"}
@@ -160,3 +204,26 @@ def test_retried_run_with_the_same_idempotency_key_starts_once(client: TestClien
     assert again.json() == {**first.json(), "status": "EXISTING"}
     assert other.json()["run_id"] != first.json()["run_id"]
     assert bad.status_code == 422
+
+
+def test_a_paraphrase_is_served_from_the_semantic_cache_when_enabled(client: TestClient) -> None:
+    who = user()
+    with reconfigured(SEMANTIC_CACHE_ENABLED="true"):
+        first = chat(client, "What is the capital city of France?", who)
+        second = chat(client, "Tell me the capital city of France", who)
+        elsewhere = chat(client, "What is the capital city of Spain?", who)
+
+    assert first.status_code == second.status_code == elsewhere.status_code == 200
+    assert first.json()["cached"] is False and elsewhere.json()["cached"] is False
+    body = second.json()
+    assert body["cached"] == "semantic" and body["response"] == first.json()["response"]
+    # Classified (the route is part of the key), then answered from the cache: no model call.
+    assert set(body["usage"]) == {"intent_router", "memory_store"}
+    assert body["intent"]["name"] == first.json()["intent"]["name"]
+
+
+def test_the_semantic_cache_is_off_by_default(client: TestClient) -> None:
+    who = user()
+    chat(client, "What is the capital city of Italy?", who)
+
+    assert chat(client, "Tell me the capital city of Italy", who).json()["cached"] is False

@@ -8,9 +8,11 @@ from typing import Any
 
 import boto3
 import numpy as np
+import numpy.typing as npt
 import pytest
 from moto import mock_aws
 
+from orchestrator.clients.embeddings.base import Embedder
 from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 from orchestrator.config import Settings
 from orchestrator.errors import NotFoundError, ValidationError
@@ -205,16 +207,19 @@ def test_a_doc_id_of_another_owner_cannot_be_overwritten(store: DocumentStore, a
     result = store.ingest(TENANT, "mallory", "Mine", "Overwritten!", doc_id="note")
 
     # The same public id makes mallory's own document; alice's chunks are untouched.
-    assert (result.doc_id, result.owner) == ("note", "mallory")
+    assert (result.doc_id, result.owner, result.replaced) == ("note", "mallory", False)
     alices = store.retrieve("roadmap note", TENANT, "alice", top_k=5)
     assert [(p.source_id, p.text) for p in alices] == [("note#0", "Alice's private note about the roadmap.")]
     mallorys = store.retrieve("Overwritten", TENANT, "mallory", top_k=5, min_score=-1.0)
     assert [(p.source_id, p.text) for p in mallorys] == [("note#0", "Overwritten!")]
     stored = aws.Table(store.table_name).scan()["Items"]
-    assert sorted((i["doc_id"], i["public_id"], i["tenant_id"], i["owner"]) for i in stored) == [
-        ("acme#alice#note", "note", TENANT, "alice"),
-        ("acme#mallory#note", "note", TENANT, "mallory"),
+    documents = [i for i in stored if str(i["sk"]).startswith("doc#")]
+    assert sorted((i["pk"], i["doc_id"], i["tenant_id"], i["owner"]) for i in documents) == [
+        ("acme#alice", "note", TENANT, "alice"),
+        ("acme#mallory", "note", TENANT, "mallory"),
     ]
+    chunks = sorted(str(i["pk"]) for i in stored if str(i["sk"]).isdigit())
+    assert chunks == ["acme#alice#note", "acme#mallory#note"]
 
 
 def test_the_same_owner_and_doc_id_in_two_tenants_never_meet(store: DocumentStore) -> None:
@@ -286,21 +291,20 @@ def test_ingest_limits(
     assert store.stats(TENANT).chunks == 0
 
 
+class OtherModel(Embedder):
+    """Another embedding model: its vectors live in another space (and size)."""
+
+    name = "openai:text-embedding-3-small"
+    dim = 8
+
+    def embed(self, texts: list[str], *, deadline: float | None = None) -> npt.NDArray[np.float32]:
+        return np.ones((len(texts), self.dim), dtype=np.float32) / np.sqrt(self.dim)
+
+
 def test_chunks_from_a_different_embedder_are_skipped(store: DocumentStore, aws: Any) -> None:
     store.ingest(TENANT, "alice", "Refund policy", DOCS["refund-policy"][1], doc_id="refund")
-    aws.Table(store.table_name).put_item(
-        Item={
-            "doc_id": f"{TENANT}#alice#legacy",
-            "chunk_id": "00000",
-            "public_id": "legacy",
-            "tenant_id": TENANT,
-            "owner": "alice",
-            "title": "Legacy",
-            "text": "Refund policy from an old model.",
-            "embedding": np.ones(1536, dtype=np.float32).tobytes(),
-            "embedder": "openai:text-embedding-3-small",
-        }
-    )
+    legacy = DocumentStore(store.table_name, embedder=OtherModel(), resource=aws)
+    legacy.ingest(TENANT, "alice", "Legacy", "Refund policy from an old model.", doc_id="legacy")
 
     passages = store.retrieve("refund policy", TENANT, "alice", top_k=5)
 
@@ -316,6 +320,6 @@ def test_from_settings_reads_the_table_and_limits(
 
     store = DocumentStore.from_settings(settings, embedder=embedder, resource=aws)
 
-    assert (store.table_name, store.max_chars, store.min_score) == (table_name, 10, 0.5)
+    assert (store.table_name, store.max_chars, store.search.min_score) == (table_name, 10, 0.5)
     with pytest.raises(ValidationError):
         store.ingest(TENANT, "alice", "T", "more than ten characters")

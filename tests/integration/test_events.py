@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import boto3
 import pytest
@@ -40,6 +41,20 @@ def invoke(runtime: LocalRuntime, logical: str, event: dict[str, Any]) -> tuple[
     return json.loads(response["Payload"].read()), "FunctionError" in response
 
 
+def put_uploaded_objects(event: dict[str, Any]) -> None:
+    """Put each object an S3 event names, with the bucket's notifications off meanwhile (moto
+    would otherwise run the function on the put, before the event file does)."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for record in event["Records"]:
+        bucket, key = record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"])
+        saved = s3.get_bucket_notification_configuration(Bucket=bucket)
+        saved.pop("ResponseMetadata", None)
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+        body = "# Zephyr-9 manual\n\nThe Zephyr-9 launch authorization code is 4471-delta.\n"
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType="text/markdown")
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=saved)
+
+
 def test_every_function_has_at_least_one_event() -> None:
     covered = {logical_id(path) for path in EVENTS}
 
@@ -52,11 +67,17 @@ def test_every_function_has_at_least_one_event() -> None:
 )
 def test_event_file_runs_its_function(runtime: LocalRuntime, event_file: Path) -> None:
     event = json.loads(event_file.read_text())
+    if "Records" in event:  # an S3 notification: the object it names must exist
+        put_uploaded_objects(event)
 
     payload, errored = invoke(runtime, logical_id(event_file), event)
 
     assert not errored, payload
-    if "code" in event:  # the code executor: one program, its SandboxResult
+    if "Records" in event:  # the document ingestion function: each object became a document
+        assert [d["doc_id"] for d in payload["ingested"]] == [
+            r["s3"]["object"]["key"].split("/")[3] for r in event["Records"]
+        ], payload
+    elif "code" in event:  # the code executor: one program, its SandboxResult
         assert payload["exit_code"] == 0 and payload["stdout"] == "119\n", payload
     elif "requestContext" in event:  # API Gateway HTTP API v2 → Mangum → FastAPI
         assert payload["statusCode"] == 200, payload

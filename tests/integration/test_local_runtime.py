@@ -66,7 +66,13 @@ def test_the_application_template_builds_the_whole_stack(monkeypatch: pytest.Mon
         }
         assert settings["/orchestrator/dev/llm_provider"] == "offline"
         assert settings["/orchestrator/dev/router_llm_threshold"] == "0.45"
-        assert len(boto3.client("lambda").list_functions()["Functions"]) == 9
+        assert len(boto3.client("lambda").list_functions()["Functions"]) == 10
+        # The uploads bucket, wired to the ingestion function as SAM's S3 event does on AWS.
+        (bucket,) = [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+        assert bucket == runtime.physical_id("DocumentUploadsBucket") == "document-uploads-local"
+        notification = boto3.client("s3").get_bucket_notification_configuration(Bucket=bucket)
+        (target,) = notification["LambdaFunctionConfigurations"]
+        assert target["LambdaFunctionArn"].endswith(":function:app-DocumentIngestFunction")
         assert runtime.chat_state_machine_arn.endswith(":stateMachine:app-ChatStateMachine")
         assert os.environ["CHAT_STATE_MACHINE_ARN"] == runtime.chat_state_machine_arn
         assert os.environ["CONVERSATIONS_TABLE"] == "app-ConversationsTable"

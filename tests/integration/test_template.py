@@ -67,7 +67,11 @@ def test_functions_share_runtime_and_architecture_with_the_layer(template: Templ
 
 def test_every_function_points_at_an_existing_handler_file(template: Template) -> None:
     functions = _resources(template, "AWS::Serverless::Function")
-    assert set(functions) == NODE_FUNCTIONS | {"ApiFunction", "CodeExecutorFunction"}
+    assert set(functions) == NODE_FUNCTIONS | {
+        "ApiFunction",
+        "CodeExecutorFunction",
+        "DocumentIngestFunction",
+    }
     for logical_id in functions:
         props = template.function_properties(logical_id)
         module = props["Handler"].rsplit(".", 1)[0]
@@ -158,7 +162,7 @@ def test_tables_are_on_demand_encrypted_and_expire_items(template: Template) -> 
         "CacheTable": [("pk", "HASH"), ("sk", "RANGE")],
         "RunsTable": [("run_id", "HASH")],
         "ToolsTable": [("tenant_id", "HASH"), ("name", "RANGE")],
-        "DocumentsTable": [("doc_id", "HASH"), ("chunk_id", "RANGE")],
+        "DocumentsTable": [("pk", "HASH"), ("sk", "RANGE")],
     }
 
 
@@ -250,6 +254,13 @@ def test_functions_get_least_privilege(template: Template) -> None:
         ("LambdaInvokePolicy", "CodeExecutorFunction"),  # POST /v1/tools/run_python/execute
     } <= api
     assert ("DynamoDBCrudPolicy", "RunsTable") not in api  # run records are the memory store's
+    assert ("Statement", "s3:PutObject") in api  # presigned upload forms carry the API's permission
+    # Uploaded documents: read and delete the uploads, write the documents table, embed.
+    assert beyond_settings("DocumentIngestFunction") == {
+        ("Statement", str(["s3:GetObject", "s3:DeleteObject"])),
+        ("DynamoDBCrudPolicy", "DocumentsTable"),
+        models,
+    }
     # Untrusted code: its network interfaces (and logs), nothing else, not even its settings.
     assert _policies(template, "CodeExecutorFunction") == {
         ("ManagedPolicy", "AWSLambdaVPCAccessExecutionRole")
@@ -385,3 +396,25 @@ Resources:
     assert props["Timeout"] == 120
     assert props["Layers"] == ["global-layer", "own-layer"]
     assert props["Environment"]["Variables"] == {"A": "global", "B": "own", "C": "own"}
+
+
+def test_the_uploads_bucket_is_private_encrypted_short_lived_and_feeds_ingestion(template: Template) -> None:
+    resources = template.document["Resources"]
+    props = resources["DocumentUploadsBucket"]["Properties"]
+    ingest = template.function_properties("DocumentIngestFunction")
+
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert [rule["ExpirationInDays"] for rule in props["LifecycleConfiguration"]["Rules"]] == [1]
+    assert "CorsConfiguration" not in template.resolve(props, ref=lambda n: n, get_att=lambda n, a: n)
+    # The ingestion policy names the bucket exactly as the bucket names itself (no Ref: a cycle).
+    name = template.resolve(props["BucketName"])
+    (statement,) = template.resolve(
+        ingest["Policies"][-1]["Statement"], ref=lambda n: n, get_att=lambda n, a: n
+    )
+    assert statement["Resource"] == f"arn:aws:s3:::{name}/uploads/*"
+    (event,) = ingest["Events"].values()
+    assert event["Type"] == "S3" and event["Properties"]["Bucket"] == {"Ref": "DocumentUploadsBucket"}
+    assert event["Properties"]["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    api_env = template.function_properties("ApiFunction")["Environment"]["Variables"]
+    assert api_env["DOCUMENT_UPLOADS_BUCKET"] == {"Ref": "DocumentUploadsBucket"}

@@ -38,16 +38,16 @@ def mocked_parameter_store(env: pytest.MonkeyPatch, service: str) -> Iterator[An
 
 
 def create_documents_table(resource: Any, name: str) -> None:
-    """The documents table as template.yaml declares it: ``doc_id`` HASH, ``chunk_id`` RANGE."""
+    """The documents table as template.yaml declares it: ``pk`` HASH, ``sk`` RANGE."""
     resource.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
-            {"AttributeName": "doc_id", "AttributeType": "S"},
-            {"AttributeName": "chunk_id", "AttributeType": "S"},
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
         ],
         KeySchema=[
-            {"AttributeName": "doc_id", "KeyType": "HASH"},
-            {"AttributeName": "chunk_id", "KeyType": "RANGE"},
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
     )

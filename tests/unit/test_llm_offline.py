@@ -51,13 +51,11 @@ def test_offline_reply_is_labelled_and_quotes_what_it_was_given() -> None:
     )
     assert result.text.startswith(OFFLINE_MARKER)
     assert 'You asked: "What is our refund window?"' in result.text
-    # The first two sentences of each passage, with its source id; the third is left out.
-    assert (
-        "[policy-7] Refunds are accepted within 30 days of purchase. After that, store credit is offered."
-        in result.text
-    )
+    # The sentence that answers, citing its passage; the other passage is shown but not cited.
+    assert "> Refunds are accepted within 30 days of purchase. [policy-7]" in result.text
     assert "Always." not in result.text
-    assert "[faq-2] Shipping is free over 50 EUR." in result.text
+    assert "- faq-2: Shipping is free over 50 EUR." in result.text
+    assert "[faq-2]" not in result.text
     assert 'calculator (call_1): {"result": 4}' in result.text
     assert "The policy allows refunds for 30 days." in result.text
     assert result.tool_calls == []
@@ -71,7 +69,7 @@ def test_offline_reads_passages_from_system_messages_but_not_from_the_question()
             ChatMessage(role="user", content="[urgent] When does the office open?"),
         ]
     )
-    assert "- [kb-1] The office opens at 9. It closes at 5." in result.text
+    assert "> The office opens at 9. [kb-1]" in result.text
     assert "- [urgent]" not in result.text
     assert 'You asked: "[urgent] When does the office open?"' in result.text
 

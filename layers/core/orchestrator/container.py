@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from orchestrator.clients.external_agent import ExternalAgentClient
     from orchestrator.clients.llm.base import LLMClient
     from orchestrator.grounding import Retriever
+    from orchestrator.grounding.uploads import DocumentUploads
     from orchestrator.memory import ConversationMemory, ResponseCache, RunStore
+    from orchestrator.memory.semantic_cache import SemanticCache
     from orchestrator.reasoning.planner import Planner
     from orchestrator.reasoning.router import IntentRouter
     from orchestrator.tools.registry import ToolRegistry
@@ -109,6 +111,17 @@ class Container:
         return self._once("retriever", build)
 
     @property
+    def document_uploads(self) -> DocumentUploads:
+        """Presigned uploads into DOCUMENT_UPLOADS_BUCKET and their ingestion (an S3 client)."""
+
+        def build() -> DocumentUploads:
+            from orchestrator.grounding.uploads import DocumentUploads
+
+            return DocumentUploads.from_settings(self.settings)
+
+        return self._once("document_uploads", build)
+
+    @property
     def external_agent(self) -> ExternalAgentClient | None:
         def build() -> ExternalAgentClient | None:
             from orchestrator.clients.external_agent import build_external_agent_client
@@ -134,6 +147,25 @@ class Container:
             return ResponseCache(self.settings.cache_table, region=self.settings.aws_region)
 
         return self._once("response_cache", build)
+
+    @property
+    def semantic_cache(self) -> SemanticCache | None:
+        """None unless ``SEMANTIC_CACHE_ENABLED``; it embeds prompts with :attr:`embedder`."""
+
+        def build() -> SemanticCache | None:
+            if not self.settings.semantic_cache_enabled:
+                return None
+            from orchestrator.memory.semantic_cache import SemanticCache
+
+            return SemanticCache(
+                self.settings.cache_table,
+                self.embedder,
+                region=self.settings.aws_region,
+                threshold=self.settings.semantic_cache_threshold,
+                max_entries=self.settings.semantic_cache_max_entries,
+            )
+
+        return self._once("semantic_cache", build)
 
     @property
     def run_store(self) -> RunStore:

@@ -35,6 +35,24 @@ class NotFoundError(OrchestratorError):
     status_code = 404
 
 
+class PayloadTooLargeError(OrchestratorError):
+    code = "payload_too_large"
+    status_code = 413
+
+
+class UnsupportedMediaTypeError(OrchestratorError):
+    """A document of a kind no parser reads (``grounding/parsing.py`` lists the kinds)."""
+
+    code = "unsupported_media_type"
+    status_code = 415
+
+
+class DocumentParseError(ValidationError):
+    """A document of a supported kind whose content cannot be read (a broken or encrypted PDF)."""
+
+    code = "unparseable_document"
+
+
 class AuthenticationError(OrchestratorError):
     """No credentials, or credentials that match nothing (the API adds ``WWW-Authenticate``)."""
 
@@ -167,6 +185,9 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         OrchestratorError,
         ValidationError,
         NotFoundError,
+        PayloadTooLargeError,
+        UnsupportedMediaTypeError,
+        DocumentParseError,
         AuthenticationError,
         ForbiddenError,
         ConflictError,

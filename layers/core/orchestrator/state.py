@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 NodeName = Literal["llm_agent", "tool_executor", "grounding", "external_agent"]
 IntentMethod = Literal["embedding", "llm", "default", "cache"]
@@ -22,6 +22,15 @@ DEFAULT_TENANT = "default"
 
 #: Output of one node or tool kept inline in the state; longer output is truncated with a marker.
 MAX_INLINE_OUTPUT_CHARS = 8_000
+
+
+def _cache_hit(value: Any) -> Any:
+    # ``true`` predates semantic caching (a node of the previous deploy, an older run record).
+    return "exact" if value is True else value
+
+
+#: How a turn was answered from the cache: it wasn't (``false``), same prompt, or a paraphrase.
+Cached = Annotated[Literal[False, "exact", "semantic"], BeforeValidator(_cache_hit)]
 
 
 def new_run_id() -> str:
@@ -54,12 +63,52 @@ class PlanStep(_Model):
 
 
 class Passage(_Model):
-    """A retrieved piece of text with the id of the document it came from (for citations)."""
+    """A retrieved piece of text with the id of the document it came from (for citations).
+
+    ``source_id`` (``<doc_id>#<chunk_id>``, or the data source's id) is what the model cites in
+    brackets; ``doc_id``, ``chunk_id`` and ``snippet`` are what a reader is shown.
+    """
 
     source_id: str
     text: str
     score: float = 0.0
     title: str | None = None
+    doc_id: str | None = None
+    chunk_id: int | None = None
+    #: A short extract of ``text`` (the sentences nearest the question), for display.
+    snippet: str | None = None
+
+    def citation(self) -> Citation:
+        return Citation(
+            doc_id=self.doc_id or self.source_id,
+            title=self.title,
+            chunk_id=self.chunk_id,
+            score=self.score,
+            snippet=self.snippet or clip(self.text, CITATION_SNIPPET_CHARS),
+        )
+
+
+#: Length of a citation's snippet when the retriever did not pick one.
+CITATION_SNIPPET_CHARS = 300
+
+
+class Citation(_Model):
+    """A passage that supports an answer, as a client shows it."""
+
+    doc_id: str
+    title: str | None = None
+    chunk_id: int | None = None
+    score: float = 0.0
+    snippet: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_source_id(cls, value: Any) -> Any:
+        # States and cache entries written before citations were objects hold "doc#3" strings.
+        if isinstance(value, str):
+            doc_id, _, chunk = value.rpartition("#")
+            return {"doc_id": doc_id or value, "chunk_id": int(chunk) if chunk.isdigit() and doc_id else None}
+        return value
 
 
 class ToolCall(_Model):
@@ -100,7 +149,7 @@ class NodeResult(_Model):
 
 class Response(_Model):
     text: str
-    citations: list[str] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
     provider: str | None = None
     model: str | None = None
     #: False when the answer is empty or the model was cut off: shown, but never cached.
@@ -135,7 +184,7 @@ class GraphState(_Model):
     response: Response | None = None
     usage: dict[str, NodeUsage] = Field(default_factory=dict)
     errors: list[ErrorInfo] = Field(default_factory=list)
-    cached: bool = False
+    cached: Cached = False
 
     def add_usage(self, key: str, usage: NodeUsage) -> None:
         """Record a node's usage; repeated keys (loops, steps) accumulate."""
@@ -172,6 +221,15 @@ class NodeEvent(_Model):
     wave_results: list[NodeResult] = Field(default_factory=list)
     #: What a Catch put at ``$.failure``: ``{"Error": ..., "Cause": ...}``.
     failure: dict[str, Any] | None = None
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 def truncate(text: str, limit: int = MAX_INLINE_OUTPUT_CHARS) -> str:

@@ -39,7 +39,7 @@ def test_a_cached_answer_skips_classification() -> None:
 
     out = run(deps_with(router, cache), GraphState(tenant_id="acme", user_id="ada", prompt="Hello"))
 
-    assert out.cached is True and out.response is not None and out.response.text == "Hi!"
+    assert out.cached == "exact" and out.response is not None and out.response.text == "Hi!"
     assert router.prompts == []
     assert "intent_router" in out.usage
 

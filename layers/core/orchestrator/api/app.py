@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from orchestrator import __version__
 from orchestrator.api.auth import get_principal
 from orchestrator.api.errors import install_error_handlers
-from orchestrator.api.limits import RequestBodyGuard, documents_body_limit
+from orchestrator.api.limits import RequestBodyGuard, document_upload_body_limit, documents_body_limit
 from orchestrator.api.routes import chat, documents, llm, memory, meta, openai_compat, tools
 from orchestrator.config import Settings, get_settings
 from orchestrator.container import Container
@@ -49,6 +49,7 @@ def create_app(
         max_bytes=limit,
         documents_max_bytes=documents_body_limit(settings),
         max_json_depth=settings.max_json_depth,
+        upload_max_bytes=document_upload_body_limit(settings),
     )
 
     if settings.cors_origins:

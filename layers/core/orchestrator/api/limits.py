@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from orchestrator.config import Settings
 
 DOCUMENTS_PATH = "/v1/documents"
+#: Multipart file uploads: the file plus its form fields and boundaries.
+DOCUMENT_UPLOAD_PATH = "/v1/documents/upload"
 #: The most one character can take in a JSON body: a ``\\uXXXX`` escape.
 BYTES_PER_CHAR = 6
 #: Title, source, ids and JSON punctuation around a document's text.
@@ -48,6 +50,11 @@ _MIN_MAGNITUDE, _MAX_MAGNITUDE = 1e-130, 1e126
 def documents_body_limit(settings: Settings) -> int:
     """A document of ``DOCUMENTS_MAX_CHARS`` fits even when every character is sent escaped."""
     return settings.documents_max_chars * BYTES_PER_CHAR + DOCUMENT_ENVELOPE_BYTES
+
+
+def document_upload_body_limit(settings: Settings) -> int:
+    """A file of ``DOCUMENTS_DIRECT_UPLOAD_MAX_BYTES`` with its form fields (title, ids)."""
+    return settings.documents_direct_upload_max_bytes + DOCUMENT_ENVELOPE_BYTES
 
 
 @dataclass(frozen=True)
@@ -186,11 +193,18 @@ class RequestBodyGuard:
     """Caps every request body while it streams in and refuses JSON no route could use."""
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, documents_max_bytes: int, max_json_depth: int
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        documents_max_bytes: int,
+        max_json_depth: int,
+        upload_max_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.documents_max_bytes = documents_max_bytes
+        self.upload_max_bytes = documents_max_bytes if upload_max_bytes is None else upload_max_bytes
         self.max_json_depth = max_json_depth
 
     def cap_for(self, scope: Scope) -> int:
@@ -198,7 +212,10 @@ class RequestBodyGuard:
         root: str = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        return self.documents_max_bytes if path.rstrip("/") == DOCUMENTS_PATH else self.max_bytes
+        path = path.rstrip("/")
+        if path == DOCUMENT_UPLOAD_PATH:
+            return self.upload_max_bytes
+        return self.documents_max_bytes if path == DOCUMENTS_PATH else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.state import Intent, NodeResult, NodeUsage, PlanStep, ToolCall, ToolResult
+from orchestrator.state import Cached, Citation, Intent, NodeResult, NodeUsage, PlanStep, ToolCall, ToolResult
 
 #: Ids appear in DynamoDB keys and log lines: a conservative alphabet keeps both clean.
 ID_PATTERN = r"^[A-Za-z0-9_.:@\-]+$"
@@ -37,13 +37,14 @@ class ChatResponse(BaseModel):
     run_id: str
     session_id: str
     response: str
-    citations: list[str] = Field(default_factory=list)
+    #: The passages that support the answer: document, chunk, score and the supporting extract.
+    citations: list[Citation] = Field(default_factory=list)
     intent: Intent | None = None
     plan: list[StepOutcome] | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
     tool_results: list[ToolResult] = Field(default_factory=list)
     usage: dict[str, NodeUsage] = Field(default_factory=dict)
-    cached: bool = False
+    cached: Cached = False
     provider: str | None = None
     model: str | None = None
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from orchestrator.errors import TransientError
+from orchestrator.grounding.query import strip_framing
 from orchestrator.state import Passage
 
 if TYPE_CHECKING:
@@ -98,12 +99,14 @@ class Retriever:
     ) -> RetrievalResult:
         """Both sources (the data source in a worker thread, overlapping the store's scan)."""
         k = top_k or self.top_k
+        # "According to our documents, …" routed the turn here; it is noise to both sources.
+        query = strip_framing(query)
         pending: Future[list[Passage]] | None = None
         if self.datasource is not None:
             pending = self._executor().submit(
                 self.datasource.search, query, top_k=k, user_id=owner, tenant_id=tenant_id, deadline=deadline
             )
-        ranked = [self.store.retrieve(query, tenant_id, owner, k)]
+        ranked = [self.store.retrieve(query, tenant_id, owner, k, deadline=deadline)]
         failed: list[str] = []
         if pending is not None:
             try:

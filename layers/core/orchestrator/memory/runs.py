@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from orchestrator.aws.dynamodb import expires_at, from_dynamo, table, to_dynamo
-from orchestrator.state import DEFAULT_TENANT
+from orchestrator.state import DEFAULT_TENANT, Cached
 
 RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED"]
 DEFAULT_TTL_S = 30 * 24 * 3600
@@ -27,7 +27,7 @@ class RunRecord(BaseModel):
     results: list[dict[str, Any]] = Field(default_factory=list)
     usage: dict[str, Any] = Field(default_factory=dict)
     errors: list[dict[str, Any]] = Field(default_factory=list)
-    cached: bool = False
+    cached: Cached = False
 
 
 class RunStore:

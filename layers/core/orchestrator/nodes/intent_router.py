@@ -2,20 +2,26 @@
 
 The cache check lives here rather than in a Task of its own: a plain chat turn then takes three
 Lambda invocations (router, agent, memory) instead of four, and the execution history still shows
-a cached turn (``cached: true``, the ``cache`` method on the intent).
+a cached turn (``cached: "exact"`` or ``"semantic"``). The exact lookup comes first; the semantic
+one (opt-in) needs the route, so it follows classification, which is sub-millisecond offline.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from orchestrator.memory.cache import CACHEABLE_INTENTS
 from orchestrator.nodes.base import Invocation, Node
 from orchestrator.state import GraphState, Intent, Response
 
 if TYPE_CHECKING:
     from orchestrator.memory import ResponseCache
+    from orchestrator.memory.semantic_cache import SemanticCache
     from orchestrator.reasoning.router import IntentRouter
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,11 +29,18 @@ class RouterDeps:
     router: IntentRouter
     cache: ResponseCache
     cache_ttl_s: int
+    #: None unless SEMANTIC_CACHE_ENABLED.
+    semantic_cache: SemanticCache | None = None
 
 
 node: Node[RouterDeps] = Node(
     "intent_router",
-    deps=lambda c: RouterDeps(router=c.router, cache=c.response_cache, cache_ttl_s=c.settings.cache_ttl_s),
+    deps=lambda c: RouterDeps(
+        router=c.router,
+        cache=c.response_cache,
+        cache_ttl_s=c.settings.cache_ttl_s,
+        semantic_cache=c.semantic_cache,
+    ),
 )
 
 
@@ -40,7 +53,23 @@ def answer_from_cache(state: GraphState, cache: ResponseCache, ttl_s: int) -> bo
         return False
     state.response = Response.model_validate(hit["response"])
     state.intent = Intent.model_validate(hit["intent"]) if hit.get("intent") else None
-    state.cached = True
+    state.cached = "exact"
+    return True
+
+
+def answer_from_semantic_cache(
+    state: GraphState, cache: SemanticCache | None, ttl_s: int, *, deadline: float | None = None
+) -> bool:
+    """Fill ``state`` from the user's cached answer to a paraphrase on the classified route."""
+    intent = state.intent.name if state.intent else None
+    if cache is None or state.metadata.get("no_cache") or ttl_s <= 0 or intent not in CACHEABLE_INTENTS:
+        return False
+    hit = cache.lookup(state.tenant_id, state.user_id, intent, state.prompt, deadline=deadline)
+    if hit is None:
+        return False
+    logger.info("semantic cache hit on %s (similarity %.3f)", intent, hit.similarity)
+    state.response = Response.model_validate(hit.value["response"])
+    state.cached = "semantic"
     return True
 
 
@@ -55,6 +84,7 @@ def route(call: Invocation, deps: RouterDeps) -> GraphState:
     outcome = deps.router.route(state.prompt, deadline=call.deadline)
     call.meter.record_result(outcome.model_result)
     state.intent = outcome.intent
+    answer_from_semantic_cache(state, deps.semantic_cache, deps.cache_ttl_s, deadline=call.deadline)
     return state
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from orchestrator.nodes import prompts
 from orchestrator.nodes.base import Invocation, Node
-from orchestrator.state import GraphState, NodeResult, NodeUsage, Response, truncate
+from orchestrator.state import Citation, GraphState, NodeResult, NodeUsage, Response, truncate
 
 if TYPE_CHECKING:
     from orchestrator.agent.loop import AgentOutcome
@@ -72,11 +72,10 @@ def _run(system: str, message: str, call: Invocation, deps: AgentDeps, *, with_h
     return outcome
 
 
-def _citations(text: str, state: GraphState) -> list[str]:
-    known = [p.source_id for p in state.context]
-    cited = [source for source in known if f"[{source}]" in text]
+def _citations(text: str, state: GraphState) -> list[Citation]:
+    cited = [p for p in state.context if f"[{p.source_id}]" in text]
     # A model that used the context without bracketed ids still owes the reader its sources.
-    return cited or known
+    return [p.citation() for p in cited or state.context]
 
 
 def is_complete(outcome: AgentOutcome) -> bool:

@@ -14,6 +14,7 @@ from orchestrator.state import GraphState, utc_now
 
 if TYPE_CHECKING:
     from orchestrator.memory import ConversationMemory, ResponseCache, RunStore
+    from orchestrator.memory.semantic_cache import SemanticCache
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class MemoryDeps:
     cache: ResponseCache
     runs: RunStore
     cache_ttl_s: int
+    #: None unless SEMANTIC_CACHE_ENABLED: then each cached answer is also stored by meaning.
+    semantic_cache: SemanticCache | None = None
 
 
 node: Node[MemoryDeps] = Node(
@@ -31,6 +34,7 @@ node: Node[MemoryDeps] = Node(
         cache=c.response_cache,
         runs=c.run_store,
         cache_ttl_s=c.settings.cache_ttl_s,
+        semantic_cache=c.semantic_cache,
     ),
 )
 
@@ -79,6 +83,16 @@ def record(call: Invocation, deps: MemoryDeps) -> GraphState:
             "intent": state.intent.model_dump() if state.intent else None,
         }
         deps.cache.put(state.tenant_id, state.user_id, state.prompt, value, deps.cache_ttl_s)
+        if deps.semantic_cache is not None and state.intent is not None:
+            deps.semantic_cache.put(
+                state.tenant_id,
+                state.user_id,
+                state.intent.name,
+                state.prompt,
+                value,
+                ttl_s=deps.cache_ttl_s,
+                deadline=call.deadline,
+            )
     # Written once this node's own usage is in, so the run record holds the whole run's usage.
     call.after.append(lambda output: _record_run(state, deps.runs, succeeded=True))
     return state

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.api.auth import PrincipalDep
+from orchestrator.api.citations import with_sources
 from orchestrator.api.deps import RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ErrorBody
 from orchestrator.api.turns import new_state
@@ -88,6 +89,7 @@ def chat_completions(
         metadata={k: v for k, v in body.metadata.items() if k != "session_id"},
     )
     state = runner.run_sync(new_state(request, settings, principal))
+    citations = state.response.citations if state.response else []
     tokens_in = sum(u.tokens_in for u in state.usage.values())
     tokens_out = sum(u.tokens_out for u in state.usage.values())
     return {
@@ -98,7 +100,10 @@ def chat_completions(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": state.response.text if state.response else ""},
+                "message": {
+                    "role": "assistant",
+                    "content": with_sources(state.response.text, citations) if state.response else "",
+                },
                 "finish_reason": "stop",
             }
         ],
@@ -111,5 +116,7 @@ def chat_completions(
             "run_id": state.run_id,
             "session_id": state.session_id,
             "intent": state.intent.model_dump() if state.intent else None,
+            # The same sources as data, numbered as in the text ([1] is the first).
+            "citations": [c.model_dump() for c in citations],
         },
     }

@@ -1,8 +1,10 @@
 """The offline provider: a deterministic, clearly labelled stand-in used when no model is configured.
 
 It never pretends to be a model. Every reply starts with :data:`OFFLINE_MARKER`, then shows what
-the orchestrator gathered for the turn, quoted from the messages: the question, the first
-sentences of each retrieved passage with its ``[source id]``, tool results and earlier step
+the orchestrator gathered for the turn, quoted from the messages: the question, an *extractive*
+answer (the sentences of the retrieved passages that best match the question, each with the
+``[source id]`` of its passage, which is what makes that passage a citation), the first sentences
+of the other passages (by id, without brackets: shown, not cited), tool results and earlier step
 results. It reads the headings :mod:`orchestrator.nodes.prompts` writes ("Context passages:",
 "Tool results:", "Plan step results:", "Results of earlier steps:") plus ``tool`` messages.
 It never asks for tools and ignores ``response_format`` (callers check ``is_real_model``).
@@ -15,6 +17,7 @@ from typing import Any
 
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
 from orchestrator.clients.llm.pricing import estimate_tokens
+from orchestrator.grounding.extract import rank_sentences
 
 OFFLINE_MODEL = "offline-stand-in"
 OFFLINE_MARKER = (
@@ -32,6 +35,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _QUOTE_CHARS = 300
 _ITEM_CHARS = 400
 _MAX_ITEMS = 8
+#: Sentences quoted as the answer: the best one, and a runner-up only if it scores nearly as well.
+_ANSWER_SENTENCES = 2
+_RUNNER_UP_RATIO = 0.8
 
 
 def _clip(text: str, limit: int) -> str:
@@ -119,10 +125,14 @@ class OfflineLLMClient(LLMClient):
             # In a user message only the context section holds passages: a question may itself
             # start with a bracket ("[urgent] ...").
             lines = message.content.splitlines() if message.role == "system" else sections["context"]
+            current: str | None = None
             for line in lines:
                 match = _PASSAGE.match(line)
                 if match and match.group(1) not in passages:
-                    passages[match.group(1)] = first_sentences(match.group(2))
+                    current = match.group(1)
+                    passages[current] = match.group(2)
+                elif current is not None and line.strip() and message.role == "user":
+                    passages[current] += " " + line.strip()  # a passage's next paragraph
             tools += [_clip(item.removeprefix("- "), _ITEM_CHARS) for item in sections["tools"]]
             steps += [_clip(item.removeprefix("- "), _ITEM_CHARS) for item in sections["steps"]]
             if message.role == "user":
@@ -132,8 +142,7 @@ class OfflineLLMClient(LLMClient):
         if question:
             parts.append(f'You asked: "{_clip(question, 500)}"')
         if passages:
-            quoted = [f"- [{source}] {text}" for source, text in list(passages.items())[:_MAX_ITEMS]]
-            parts.append("From the retrieved context:\n" + "\n".join(quoted))
+            parts.append(_extractive_answer(question, passages))
         if tools:
             parts.append("From the tools:\n" + "\n".join(f"- {t}" for t in tools[:_MAX_ITEMS]))
         if steps:
@@ -142,3 +151,26 @@ class OfflineLLMClient(LLMClient):
             parts.append("No context passages, tool results or step results were provided for this turn.")
         parts.append("Set LLM_PROVIDER to openai or bedrock (with a model) for a real answer.")
         return "\n\n".join(parts)
+
+
+def _extractive_answer(question: str, passages: dict[str, str]) -> str:
+    """The best-matching sentences, each citing its passage; then the other passages, uncited."""
+    sources = list(passages)[:_MAX_ITEMS]
+    ranked = rank_sentences(question, [passages[s] for s in sources])
+    chosen: list[tuple[int, str]] = []
+    if ranked and ranked[0][0] > 0:
+        top = ranked[0][0]
+        chosen = [(i, s) for score, i, s in ranked[:_ANSWER_SENTENCES] if score >= _RUNNER_UP_RATIO * top]
+    else:  # nothing in common with the question: the first passage's opening is the best guess
+        chosen = [(0, first_sentences(passages[sources[0]], 1))]
+    answer = "\n".join(f"> {_clip(sentence, _QUOTE_CHARS)} [{sources[i]}]" for i, sentence in chosen)
+    used = {i for i, _ in chosen}
+    others = [
+        f"- {source}: {first_sentences(passages[source])}"
+        for i, source in enumerate(sources)
+        if i not in used
+    ]
+    text = "Answer, quoted from the best-matching passage:\n" + answer
+    if others:
+        text += "\n\nOther retrieved passages (not used):\n" + "\n".join(others)
+    return text
