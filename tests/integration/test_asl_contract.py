@@ -114,10 +114,16 @@ def test_every_node_action_is_used_by_the_asl() -> None:
         assert {a for f, a in sent if f == folder} == set(node.actions), folder
 
 
+def waits_for_a_token(task: dict[str, Any]) -> bool:
+    return str(task["Resource"]).endswith(".waitForTaskToken")
+
+
 def test_task_timeouts_cover_their_functions_and_node_deadlines_end_first() -> None:
     margin = Settings().node_deadline_margin_s
     assert margin >= 1, "remote calls must end before the Lambda does"
     for name, task in tasks():
+        if waits_for_a_token(task):
+            continue  # a person's time, from configuration: the next test
         function_timeout = timeout_of(function_of(task))
         # The Lambda answers with its typed error (deadline = timeout - margin) before this fires.
         assert task.get("TimeoutSeconds", 0) > function_timeout, (
@@ -142,3 +148,35 @@ def test_default_model_budgets_fit_inside_a_node_lambda() -> None:
     assert settings.llm_retry_budget_s <= budget
     assert settings.external_agent_retry_budget_s <= budget
     assert settings.datasource_retry_budget_s <= budget
+
+
+def test_the_approval_wait_is_bounded_by_configuration_and_only_asynchronous_runs_enter_it() -> None:
+    waits = {name: task for name, task in tasks() if waits_for_a_token(task)}
+    assert set(waits) == {"Wait for approval"}
+    wait = waits["Wait for approval"]
+    assert wait["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    # APPROVAL_TIMEOUT_S, put in the state by the node that selects the tools.
+    assert wait["TimeoutSecondsPath"] == "$.approval.timeout_s" and "TimeoutSeconds" not in wait
+    assert "HeartbeatSeconds" not in wait  # nobody beats for a person; it would cut the wait short
+    assert wait["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"
+    smallest = int(TEMPLATE["Parameters"]["ApprovalTimeoutSeconds"]["MinValue"])
+    assert Settings(_env_file=None).approval_timeout_s >= smallest > timeout_of(function_of(wait))  # type: ignore[call-arg]
+    # A rejection (SendTaskFailure under this name) and a timeout are answers, not failed runs.
+    declined = [c for c in wait["Catch"] if c["Next"] == "Decline tools"]
+    assert declined and set(declined[0]["ErrorEquals"]) == {"ApprovalRejectedError", "States.Timeout"}
+    assert wait["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
+
+    # One ASL for both machines: the way in is a Choice that needs $.asynchronous (set by the API
+    # for POST /v1/runs only), so the Express machine can never reach a task token.
+    ways_in = []
+    for name, state in ASL["States"].items():
+        assert state.get("Next") != "Wait for approval", name
+        assert state.get("Default") != "Wait for approval", name
+        assert all(c["Next"] != "Wait for approval" for c in state.get("Catch", [])), name
+        ways_in += [rule for rule in state.get("Choices", []) if rule["Next"] == "Wait for approval"]
+    assert ways_in, "nothing leads to the approval wait"
+    for rule in ways_in:
+        assert {"Variable": "$.asynchronous", "BooleanEquals": True} in rule["And"]
+        assert {"Variable": "$.approval.status", "StringEquals": "required"} in rule["And"]
+    handover = ASL["States"]["Hand over for approval"]
+    assert handover["Type"] == "Succeed"

@@ -262,6 +262,49 @@ class TestFixtureStack:
         with pytest.raises(sfn.exceptions.ClientError, match="StateMachineTypeNotSupported"):
             sfn.start_sync_execution(stateMachineArn=fixture_stack.state_machine_arn("FeaturesStateMachine"))
 
+    def test_task_tokens_pause_a_run_until_send_task_success_or_failure(
+        self, fixture_stack: LocalRuntime
+    ) -> None:
+        sfn = boto3.client("stepfunctions")
+        table = boto3.client("dynamodb")
+        arn = fixture_stack.state_machine_arn("CallbackStateMachine")
+
+        def start(name: str, timeout_s: int = 30) -> tuple[str, str]:
+            execution = sfn.start_execution(
+                stateMachineArn=arn, name=name, input=json.dumps({"id": name, "timeout_s": timeout_s})
+            )["executionArn"]
+            deadline = time.monotonic() + 10
+            while "Item" not in (
+                item := table.get_item(
+                    TableName=fixture_stack.physical_id("ItemsTable"), Key={"pk": {"S": name}}
+                )
+            ):
+                assert time.monotonic() < deadline, f"{name} never handed its token over"
+                time.sleep(0.01)
+            assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+            return execution, json.loads(item["Item"]["body"]["S"])["token"]
+
+        def finished(execution: str) -> dict[str, Any]:
+            deadline = time.monotonic() + 10
+            while (result := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            return _output(dict(result))
+
+        approved, token = start("cb-yes")
+        sfn.send_task_success(taskToken=token, output=json.dumps({"ok": True}))
+        assert finished(approved)["decision"] == {"ok": True}
+
+        # moto's own SendTaskFailure drops the cause; the seam passes it on, as AWS does.
+        rejected, token = start("cb-no")
+        sfn.send_task_failure(taskToken=token, error="Rejected", cause="not today")
+        assert finished(rejected)["failure"] == {"Error": "Rejected", "Cause": "not today"}
+
+        timed_out, token = start("cb-late", timeout_s=1)
+        assert finished(timed_out)["failure"]["Error"] == "States.Timeout"
+        with pytest.raises(sfn.exceptions.ClientError):
+            sfn.send_task_success(taskToken="no-such-token", output="{}")
+
     def test_direct_invoke_reports_errors_like_lambda(self, fixture_stack: LocalRuntime) -> None:
         client = boto3.client("lambda")
         ok = client.invoke(FunctionName="fixture-EchoFunction", Payload=json.dumps({"x": 1}))

@@ -75,6 +75,25 @@ def test_start_sync_execution_building_blocks_exist() -> None:
     assert hasattr(SyncExecution, "sync_execution_status")
 
 
+def test_task_token_waits_still_work_and_send_task_failure_still_drops_the_cause() -> None:
+    from moto.stepfunctions.parser.asl.component.common.timeouts import timeout
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_lambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    # The approval wait: a Lambda task with a task token, its timeout read from the state.
+    assert ResourceCondition.WaitForTaskToken in state_task_service_lambda._SUPPORTED_INTEGRATION_PATTERNS
+    assert hasattr(timeout, "TimeoutSecondsPath")
+    assert "cause" in inspect.signature(StepFunctionsParserBackend.send_task_failure).parameters
+    # When moto passes the cause itself, drop sfn_seam._send_task_failure rather than shadow it.
+    assert "cause" not in inspect.getsource(StepFunctionResponse.send_task_failure)
+
+
 def test_jsonata_evaluator_is_still_a_stub_we_can_replace() -> None:
     from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 from orchestrator.config import Settings
 from orchestrator.local.template import Template, TemplateError, load_template
 from orchestrator.secrets import is_placeholder
@@ -222,7 +223,8 @@ def test_functions_get_least_privilege(template: Template) -> None:
     assert beyond_settings("PlannerFunction") == {llm_secret, models}
     assert beyond_settings("GroundingFunction") == {("DynamoDBReadPolicy", "DocumentsTable"), models}
     assert beyond_settings("ExternalAgentFunction") == {
-        ("AWSSecretsManagerGetSecretValuePolicy", "ExternalAgentTokenSecret")
+        ("AWSSecretsManagerGetSecretValuePolicy", "ExternalAgentTokenSecret"),
+        ("ManagedPolicy", "AgentSecretsPolicy"),  # tokens of configured agents: /orchestrator/<Env>/agents/*
     }
     assert beyond_settings("ToolExecutorFunction") == {
         llm_secret,
@@ -254,6 +256,20 @@ def test_functions_get_least_privilege(template: Template) -> None:
         ("LambdaInvokePolicy", "CodeExecutorFunction"),  # POST /v1/tools/run_python/execute
     } <= api
     assert ("DynamoDBCrudPolicy", "RunsTable") not in api  # run records are the memory store's
+    # Approvals: resume runs of the Standard machine, and claim decisions on approval# items only.
+    assert ("Statement", str(["states:SendTaskSuccess", "states:SendTaskFailure"])) in api
+    statements = [
+        statement
+        for policy in template.document["Resources"]["ApiFunction"]["Properties"]["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+    ]
+    (send,) = [
+        st for st in statements if st["Action"] == ["states:SendTaskSuccess", "states:SendTaskFailure"]
+    ]
+    assert send["Resource"] == {"Ref": "RunsStateMachine"}
+    (claim,) = [st for st in statements if st["Action"] == "dynamodb:UpdateItem"]
+    assert claim["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["approval#*"]}}
     assert ("Statement", "s3:PutObject") in api  # presigned upload forms carry the API's permission
     # Uploaded documents: read and delete the uploads, write the documents table, embed.
     assert beyond_settings("DocumentIngestFunction") == {
@@ -265,6 +281,59 @@ def test_functions_get_least_privilege(template: Template) -> None:
     assert _policies(template, "CodeExecutorFunction") == {
         ("ManagedPolicy", "AWSLambdaVPCAccessExecutionRole")
     }
+
+
+def test_s3_vectors_exist_and_are_reachable_only_when_chosen(template: Template) -> None:
+    chosen = Template.from_file(
+        TEMPLATE,
+        region="eu-west-1",
+        stack_name="orchestrator-test",
+        parameter_overrides={"VectorStore": "s3vectors"},
+    )
+    vector_resources = {"DocumentVectorBucket", "DocumentVectorIndex"}
+    vector_policies = {"DocumentVectorsWritePolicy", "DocumentVectorsQueryPolicy"}
+
+    # Default (dynamodb): no vector resources, no grants, no names in the environment.
+    assert not (vector_resources | vector_policies) & set(template.resources())
+    env = template.resolve(
+        template.document["Globals"]["Function"]["Environment"]["Variables"], ref=lambda n: n
+    )
+    assert env["VECTOR_STORE"] == "dynamodb" and "S3_VECTORS_BUCKET" not in env
+
+    resources = chosen.resources()
+    assert (vector_resources | vector_policies) <= set(resources)
+    index = resources["DocumentVectorIndex"]["Properties"]
+    assert (index["DataType"], index["DistanceMetric"]) == ("float32", "cosine")
+    # The default dimension is the embedded model's: its vectors fit the index.
+    assert int(chosen.resolve(index["Dimension"])) == EmbeddedEmbedder().dim
+    # Ingestion writes, the grounding node queries (with a filter: GetVectors too), on this index only.
+    grants = {}
+    for policy in vector_policies:
+        (statement,) = resources[policy]["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Resource"] == {"Fn::GetAtt": ["DocumentVectorIndex", "IndexArn"]}
+        grants[policy] = set(statement["Action"])
+    assert grants == {
+        "DocumentVectorsWritePolicy": {"s3vectors:PutVectors", "s3vectors:DeleteVectors"},
+        "DocumentVectorsQueryPolicy": {"s3vectors:QueryVectors", "s3vectors:GetVectors"},
+    }
+    holders = {
+        logical_id: {target for kind, target in _policies(chosen, logical_id) if target in vector_policies}
+        for logical_id in _resources(chosen, "AWS::Serverless::Function")
+    }
+    assert {name: held for name, held in holders.items() if held} == {
+        "ApiFunction": {"DocumentVectorsWritePolicy"},
+        "DocumentIngestFunction": {"DocumentVectorsWritePolicy"},
+        "GroundingFunction": {"DocumentVectorsQueryPolicy"},
+    }
+    # The settings name the bucket exactly as the bucket names itself, and the index.
+    env = chosen.resolve(chosen.document["Globals"]["Function"]["Environment"]["Variables"], ref=lambda n: n)
+    bucket = chosen.resolve(resources["DocumentVectorBucket"]["Properties"]["VectorBucketName"])
+    assert (env["VECTOR_STORE"], env["S3_VECTORS_BUCKET"], env["S3_VECTORS_INDEX"]) == (
+        "s3vectors",
+        bucket,
+        "chunks",
+    )
+    assert index["IndexName"] == "chunks"
 
 
 def test_the_code_executor_holds_no_secret_and_reaches_no_network(template: Template) -> None:

@@ -65,7 +65,13 @@ def test_succeeded_run_is_mapped_to_the_chat_response(stubbed: tuple[TestClient,
     assert response.status_code == 200
     body = response.json()
     assert body["response"] == "hello"
-    assert body["intent"] == {"name": "chat", "confidence": 0.9, "method": "embedding", "alternatives": {}}
+    assert body["intent"] == {
+        "name": "chat",
+        "confidence": 0.9,
+        "method": "embedding",
+        "alternatives": {},
+        "agent": None,
+    }
     assert body["usage"]["llm_agent"]["tokens_in"] == 3
     assert body["plan"] is None
 

@@ -10,9 +10,10 @@ from orchestrator.clients.llm.base import ChatMessage
 from orchestrator.clients.llm.offline import OfflineLLMClient
 from orchestrator.grounding import chunk_text, strip_framing
 from orchestrator.grounding.extract import best_sentences
-from orchestrator.grounding.index import ChunkRef, IndexCache, PartitionData, decode_segment, encode_segment
+from orchestrator.grounding.index import ChunkRef, IndexCache, PartitionData, decode_terms, encode_terms
 from orchestrator.grounding.query import terms
 from orchestrator.grounding.ranking import HybridIndex
+from orchestrator.grounding.vector_stores.dynamodb import SegmentVectors
 from orchestrator.state import Citation, Passage, Response
 from tests.support import zephyr
 
@@ -71,11 +72,31 @@ def test_an_unrelated_question_finds_nothing() -> None:
 def test_segments_round_trip() -> None:
     vectors = unit([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
 
-    encoded = encode_segment(vectors, [["zephyr", "code"], ["lunch"]])
-    decoded, chunk_terms = decode_segment({"count": 2, **encoded}, 3)
+    item = {
+        "count": 2,
+        **encode_terms([["zephyr", "code"], ["lunch"]]),
+        **SegmentVectors().segment_fields(vectors),
+    }
 
-    assert np.allclose(decoded, vectors, atol=1e-3)
-    assert chunk_terms == [["zephyr", "code"], ["lunch"]]
+    decoded = SegmentVectors().segment_vectors(item, 3)
+
+    assert decoded is not None and np.allclose(decoded, vectors, atol=1e-3)
+    assert decode_terms(item) == [["zephyr", "code"], ["lunch"]]
+    # A segment written while S3 Vectors held the vectors has none for the in-table store.
+    assert SegmentVectors().segment_vectors({"count": 2, **encode_terms([["a"], ["b"]])}, 3) is None
+
+
+def test_rank_blends_similarities_computed_elsewhere_like_search() -> None:
+    vectors = unit([[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]])
+    index = HybridIndex(
+        vectors, terms(["refund policy thirty days", "annual plans", "refund of annual plans"])
+    )
+    query = unit([[1.0, 0.1]])[0]
+    query_terms = terms(["refund policy"])[0]
+
+    assert index.rank(vectors @ query, query_terms, 2) == index.search(query, query_terms, 2)
+    with pytest.raises(ValueError, match="one similarity per chunk"):
+        index.rank(np.zeros(2, np.float32), query_terms, 2)
 
 
 def test_the_cache_reloads_an_owner_only_when_its_version_changes() -> None:

@@ -14,7 +14,7 @@ import os
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     node_deadline_margin_s: float = Field(default=2.0, ge=0)
     #: The time budget of a node invoked without a Lambda context (scripts, tests).
     node_default_budget_s: float = Field(default=25.0, gt=0)
+    #: How long an asynchronous run waits for a person to approve a tool marked
+    #: ``requires_approval`` (the wait state's timeout); then the calls are rejected. A day by
+    #: default; Standard workflows may wait up to a year.
+    approval_timeout_s: int = Field(default=86_400, ge=1, le=31_536_000)
 
     # DynamoDB tables
     conversations_table: str = "orchestrator-conversations"
@@ -151,6 +155,14 @@ class Settings(BaseSettings):
     external_agent_max_retries: int = Field(default=2, ge=0, le=10)
     #: One agent call, retries included, ends within this; kept under the node Lambda's 30 s timeout.
     external_agent_retry_budget_s: float = Field(default=25.0, gt=0)
+    #: ``http``: our ``POST {base}/invoke`` contract; ``a2a``: the A2A protocol (agent card, message/send).
+    external_agent_protocol: Literal["http", "a2a"] = "http"
+    #: How long an A2A agent's card is cached before it is read again.
+    external_agent_card_ttl_s: float = Field(default=300.0, ge=0)
+    #: JSON file of further external agents (name, description, examples, url, protocol, secret).
+    external_agents_config_path: str | None = None
+    #: SSM parameter holding the same JSON; used when EXTERNAL_AGENTS_CONFIG_PATH is not set.
+    external_agents_ssm_parameter: str | None = None
     datasource_base_url: str | None = None
     datasource_auth_token: SecretStr | None = None
     datasource_timeout_s: float = Field(default=5.0, gt=0)
@@ -169,6 +181,16 @@ class Settings(BaseSettings):
     grounding_index_cache_entries: int = Field(default=32, ge=1)
     #: Longest passage kept in the state (Step Functions caps a payload at 256 KiB).
     grounding_passage_max_chars: int = Field(default=2_000, ge=100)
+    #: Where the dense half of the retrieval index lives: ``dynamodb`` (the documents table's index
+    #: segments, ranked in the warm Lambda) or ``s3vectors`` (Amazon S3 Vectors). BM25 terms stay in
+    #: the table either way. This is the external vector store the seed's ``VECTOR_DB_URL`` named.
+    vector_store: Literal["dynamodb", "s3vectors"] = "dynamodb"
+    #: S3 Vectors bucket and index (``float32``, ``cosine``, the embedder's dimension): set by the
+    #: template when its ``VectorStore`` parameter is ``s3vectors``; required by that store.
+    s3_vectors_bucket: str | None = None
+    s3_vectors_index: str | None = None
+    #: Nearest chunks asked of S3 Vectors per question, then blended with BM25 like in-table vectors.
+    s3_vectors_candidates: int = Field(default=30, ge=1, le=100)
     #: Static embeddings average their words, so long chunks dilute a fact: 500 keeps it findable.
     documents_chunk_chars: int = Field(default=500, ge=100)
     documents_chunk_overlap: int = Field(default=100, ge=0)
@@ -225,6 +247,17 @@ class Settings(BaseSettings):
     web_search_api_key_secret_id: str | None = None
     web_search_max_results: int = Field(default=5, ge=1, le=10)
 
+    # MCP: servers as tool sources, and the orchestrator as an MCP server at /mcp
+    #: Seconds a server's tool list is reused before it is asked again.
+    mcp_tools_cache_ttl_s: float = Field(default=300.0, ge=0)
+    #: Listing one server's tools (connect, handshake, tools/list) ends within this; a slower or
+    #: unreachable server is skipped, so a chat turn waits at most this long for it.
+    mcp_list_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    #: A server that failed to list its tools is skipped this long before listing asks it again.
+    mcp_unavailable_retry_s: float = Field(default=30.0, ge=0)
+    #: Serve the orchestrator's own tools (chat, search_documents, the tenant's tools) at /mcp.
+    mcp_server_enabled: bool = True
+
     # Tool registry governance: what admins may register, per tenant
     #: Registered tools may only name secrets under ``<prefix><tenant>/`` ({environment} expands).
     tools_secret_prefix: str = "/orchestrator/{environment}/tools/"  # noqa: S105 - a path
@@ -246,6 +279,13 @@ class Settings(BaseSettings):
             # Host names are case-insensitive; origins are compared as sent by browsers.
             return [i.lower() for i in items] if info.field_name == "http_tool_allowed_hosts" else items
         return value
+
+    @model_validator(mode="after")
+    def _vector_store_is_named(self) -> Settings:
+        """A handler fails at start-up, not on the first question, when S3 Vectors is half configured."""
+        if self.vector_store == "s3vectors" and not (self.s3_vectors_bucket and self.s3_vectors_index):
+            raise ValueError("VECTOR_STORE=s3vectors needs S3_VECTORS_BUCKET and S3_VECTORS_INDEX")
+        return self
 
     @classmethod
     def settings_customise_sources(

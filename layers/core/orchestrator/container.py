@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from orchestrator.config import Settings
 
 if TYPE_CHECKING:
+    from orchestrator.agents import AgentClient, AgentRegistry
     from orchestrator.clients.embeddings.base import Embedder
-    from orchestrator.clients.external_agent import ExternalAgentClient
     from orchestrator.clients.llm.base import LLMClient
     from orchestrator.grounding import Retriever
     from orchestrator.grounding.uploads import DocumentUploads
     from orchestrator.memory import ConversationMemory, ResponseCache, RunStore
+    from orchestrator.memory.approvals import ApprovalStore
     from orchestrator.memory.semantic_cache import SemanticCache
     from orchestrator.reasoning.planner import Planner
     from orchestrator.reasoning.router import IntentRouter
@@ -51,9 +52,9 @@ class Container:
 
     def close(self) -> None:
         """Release what holds connections (HTTP pools); the container is not used afterwards."""
-        agent = self._built.get("external_agent")
-        if agent is not None:
-            agent.close()
+        agents = self._built.get("external_agents")
+        if agents is not None:
+            agents.close()
 
     @property
     def llm(self) -> LLMClient:
@@ -122,13 +123,22 @@ class Container:
         return self._once("document_uploads", build)
 
     @property
-    def external_agent(self) -> ExternalAgentClient | None:
-        def build() -> ExternalAgentClient | None:
-            from orchestrator.clients.external_agent import build_external_agent_client
+    def external_agents(self) -> AgentRegistry:
+        """Every configured external agent's client by name (``EXTERNAL_AGENTS_CONFIG_PATH``/SSM)."""
 
-            return build_external_agent_client(self.settings)
+        def build() -> AgentRegistry:
+            from orchestrator.agents import AgentRegistry
 
-        return self._once("external_agent", build)
+            return AgentRegistry.from_settings(self.settings)
+
+        return self._once("external_agents", build)
+
+    @property
+    def external_agent(self) -> AgentClient | None:
+        """The default agent (``EXTERNAL_AGENT_BASE_URL``'s), or None when unset."""
+        from orchestrator.agents import DEFAULT_AGENT
+
+        return self.external_agents.get(DEFAULT_AGENT)
 
     @property
     def conversations(self) -> ConversationMemory:
@@ -175,6 +185,17 @@ class Container:
             return RunStore(self.settings.runs_table, region=self.settings.aws_region)
 
         return self._once("run_store", build)
+
+    @property
+    def approvals(self) -> ApprovalStore:
+        """Runs waiting for a person (their task tokens), in the runs table."""
+
+        def build() -> ApprovalStore:
+            from orchestrator.memory.approvals import ApprovalStore
+
+            return ApprovalStore(self.settings.runs_table, region=self.settings.aws_region)
+
+        return self._once("approvals", build)
 
 
 _current: Container | None = None

@@ -154,6 +154,13 @@ class SandboxUnavailableError(ToolExecutionError):
     status_code = 503
 
 
+class ToolUnavailableError(ToolExecutionError):
+    """The server behind a tool (an MCP server) could not be reached or did not answer properly."""
+
+    code = "tool_unavailable"
+    status_code = 503
+
+
 class BlockedAddressError(ToolInputError):
     """A URL-fetching tool was asked for a private, loopback or metadata address."""
 
@@ -165,6 +172,26 @@ class InternalNodeError(OrchestratorError):
 
     code = "internal_error"
     status_code = 502
+
+
+class ApprovalRejectedError(OrchestratorError):
+    """A person rejected a run's tool calls (``POST /v1/runs/{id}/reject``): sent to the waiting
+    state with ``SendTaskFailure`` under this name, caught by the ASL, answered as a rejection."""
+
+    code = "approval_rejected"
+    status_code = 409
+
+
+class ApprovalRequiredError(ForbiddenError):
+    """A tool marked ``requires_approval`` was called outside an approved run."""
+
+    code = "approval_required"
+
+
+class ApprovalNotPendingError(ConflictError):
+    """The run is not waiting for a decision (never was, already decided, or timed out)."""
+
+    code = "approval_not_pending"
 
 
 class WorkflowError(OrchestratorError):
@@ -207,8 +234,12 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         ToolTimeoutError,
         ToolBusyError,
         SandboxUnavailableError,
+        ToolUnavailableError,
         BlockedAddressError,
         InternalNodeError,
+        ApprovalRejectedError,
+        ApprovalRequiredError,
+        ApprovalNotPendingError,
         WorkflowError,
         WorkflowTimeoutError,
     ]

@@ -11,6 +11,7 @@ fills the secret in) count as unset, so the caller can say "not configured" inst
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import ConfigurationError
@@ -97,6 +98,14 @@ def get_external_agent_token(settings: Settings) -> str | None:
     return _resolve(
         settings.external_agent_auth_token, settings.external_agent_token_secret_id, _AGENT_TOKEN_FIELDS
     )
+
+
+def get_agent_token(secret_id: str | None, env_name: str | None) -> str | None:
+    """A configured external agent's bearer token: its secret, else its environment variable."""
+    if secret_id and secret_id.strip():
+        return read_secret(secret_id.strip(), _AGENT_TOKEN_FIELDS)
+    value = os.environ.get(env_name) if env_name else None
+    return None if is_placeholder(value) else value
 
 
 def redact(text: str, *secrets: str | None) -> str:

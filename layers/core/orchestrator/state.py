@@ -52,6 +52,8 @@ class Intent(_Model):
     method: IntentMethod
     #: Runner-up routes with their scores, for debugging misroutes.
     alternatives: dict[str, float] = Field(default_factory=dict)
+    #: The external agent that answers (intent ``external_agent``); None: the default agent.
+    agent: str | None = None
 
 
 class PlanStep(_Model):
@@ -163,6 +165,37 @@ class ErrorInfo(_Model):
     error_type: str | None = None
 
 
+ApprovalStatus = Literal["none", "required", "approved", "rejected", "timed_out"]
+
+
+class Approval(_Model):
+    """The human approval a turn's tool calls need (tools marked ``requires_approval``).
+
+    ``none``: nothing to approve. ``required``: the selected calls include ``calls``; a Standard
+    run waits for a decision (``.waitForTaskToken``), a chat turn hands over to one. Then
+    ``approved`` (the calls run), ``rejected`` or ``timed_out`` (none runs; the answer says why).
+    Always present, so the state machine's Choice rules never read a missing path.
+    """
+
+    status: ApprovalStatus = "none"
+    #: The calls that wait for a person: what ``GET /v1/runs/{id}`` shows.
+    calls: list[ToolCall] = Field(default_factory=list)
+    #: How long the run waits (``APPROVAL_TIMEOUT_S``); the wait state's ``TimeoutSecondsPath``.
+    timeout_s: int = Field(default=0, ge=0)
+    requested_at: str | None = None
+    #: When the wait times out (ISO 8601); later decisions are refused.
+    expires_at: str | None = None
+    decided_by: str | None = None
+    decided_at: str | None = None
+    reason: str | None = None
+
+    def covers(self, call: ToolCall) -> bool:
+        """Whether a person approved exactly this call (same id, tool and arguments)."""
+        return self.status == "approved" and any(
+            c.id == call.id and c.name == call.name and c.arguments == call.arguments for c in self.calls
+        )
+
+
 class GraphState(_Model):
     run_id: str = Field(default_factory=new_run_id)
     #: Everything stored is keyed by tenant first, then user (see ``orchestrator.identity``).
@@ -185,6 +218,10 @@ class GraphState(_Model):
     usage: dict[str, NodeUsage] = Field(default_factory=dict)
     errors: list[ErrorInfo] = Field(default_factory=list)
     cached: Cached = False
+    #: Set by the API for ``POST /v1/runs`` (Standard workflow): the run may pause for approval.
+    #: A chat turn (Express, at most 5 minutes, no task tokens) hands over to a Standard run instead.
+    asynchronous: bool = False
+    approval: Approval = Field(default_factory=Approval)
 
     def add_usage(self, key: str, usage: NodeUsage) -> None:
         """Record a node's usage; repeated keys (loops, steps) accumulate."""
@@ -221,6 +258,10 @@ class NodeEvent(_Model):
     wave_results: list[NodeResult] = Field(default_factory=list)
     #: What a Catch put at ``$.failure``: ``{"Error": ..., "Cause": ...}``.
     failure: dict[str, Any] | None = None
+    #: ``$$.Task.Token`` of the approval wait (``.waitForTaskToken``): the API sends the decision with it.
+    task_token: str | None = None
+    #: The run's approval, sent with a lone tool call: approval-gated tools run only if it covers the call.
+    approval: Approval | None = None
 
 
 def clip(text: str, limit: int) -> str:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from orchestrator.config import Settings
-from orchestrator.errors import ConfigurationError, NotFoundError, WorkflowTimeoutError
+from orchestrator.errors import (
+    ApprovalNotPendingError,
+    ConfigurationError,
+    NotFoundError,
+    WorkflowTimeoutError,
+)
 from orchestrator.failures import error_from_failure
 from orchestrator.state import GraphState
 
@@ -78,6 +85,16 @@ class WorkflowRunner:
             raise NotFoundError(f"No run with id {run_id}.") from exc
         return result
 
+    def send_task_success(self, task_token: str, output: str) -> None:
+        """Resume a run waiting on ``task_token`` with ``output`` (JSON) as the waiting state's result."""
+        with _token_errors():
+            self.client.send_task_success(taskToken=task_token, output=output)
+
+    def send_task_failure(self, task_token: str, error: str, cause: str) -> None:
+        """Fail the waiting state with ``error`` (an ASL Catch matches it by name) and ``cause``."""
+        with _token_errors():
+            self.client.send_task_failure(taskToken=task_token, error=error, cause=cause)
+
     @staticmethod
     def _result(result: dict[str, Any], run_id: str) -> GraphState:
         status = result.get("status")
@@ -86,3 +103,19 @@ class WorkflowRunner:
         if status == "TIMED_OUT":
             raise WorkflowTimeoutError("The run timed out.", details={"run_id": run_id})
         raise error_from_failure(result.get("error"), result.get("cause"), run_id)
+
+
+#: Step Functions' answers for a token nobody waits on any more (timed out, decided, run stopped).
+_STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
+
+@contextmanager
+def _token_errors() -> Iterator[None]:
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _STALE_TOKEN_ERRORS:
+            raise ApprovalNotPendingError("The run is no longer waiting for a decision.") from exc
+        raise

@@ -10,7 +10,7 @@ from orchestrator import __version__
 from orchestrator.api.auth import get_principal
 from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.limits import RequestBodyGuard, document_upload_body_limit, documents_body_limit
-from orchestrator.api.routes import chat, documents, llm, memory, meta, openai_compat, tools
+from orchestrator.api.routes import approvals, chat, documents, llm, memory, meta, openai_compat, tools
 from orchestrator.config import Settings, get_settings
 from orchestrator.container import Container
 from orchestrator.workflow import WorkflowRunner
@@ -62,6 +62,13 @@ def create_app(
     authenticated = [Depends(get_principal)]
     app.include_router(meta.public_router)
     app.include_router(meta.router, dependencies=authenticated)
-    for module in (chat, llm, tools, documents, memory, openai_compat):
+    for module in (chat, approvals, llm, tools, documents, memory, openai_compat):
         app.include_router(module.router, dependencies=authenticated)
+    if settings.mcp_server_enabled:
+        from starlette.routing import Route
+
+        from orchestrator.api.mcp_endpoint import McpEndpoint
+
+        # An ASGI app that authenticates like the routes above; the MCP SDK loads on first use.
+        app.router.routes.append(Route("/mcp", McpEndpoint(), methods=["GET", "POST", "DELETE"]))
     return app

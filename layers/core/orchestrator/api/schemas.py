@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.state import Cached, Citation, Intent, NodeResult, NodeUsage, PlanStep, ToolCall, ToolResult
+from orchestrator.state import (
+    Approval,
+    Cached,
+    Citation,
+    Intent,
+    NodeResult,
+    NodeUsage,
+    PlanStep,
+    ToolCall,
+    ToolResult,
+)
 
 #: Ids appear in DynamoDB keys and log lines: a conservative alphabet keeps both clean.
 ID_PATTERN = r"^[A-Za-z0-9_.:@\-]+$"
@@ -47,6 +57,11 @@ class ChatResponse(BaseModel):
     cached: Cached = False
     provider: str | None = None
     model: str | None = None
+    #: ``waiting_for_approval``: a tool the turn chose needs a person's approval; the turn goes
+    #: on as the asynchronous run ``run_id`` (follow ``status_url``), and ``approval`` says what waits.
+    status: Literal["completed", "waiting_for_approval"] = "completed"
+    status_url: str | None = None
+    approval: Approval | None = None
 
 
 class RunAccepted(BaseModel):
@@ -54,6 +69,20 @@ class RunAccepted(BaseModel):
     session_id: str
     #: ``RUNNING`` when this request started the run; ``EXISTING`` when its idempotency key had.
     status: str = "RUNNING"
+    status_url: str
+
+
+class ApprovalDecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=1_000, description="Why; shown in the run's answer.")
+
+
+class ApprovalDecided(BaseModel):
+    run_id: str
+    #: ``RUNNING`` after an approval (the calls run now), ``REJECTED`` after a rejection.
+    status: Literal["RUNNING", "REJECTED"]
+    approval: Approval
     status_url: str
 
 

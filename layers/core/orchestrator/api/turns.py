@@ -10,7 +10,8 @@ from orchestrator.clients.llm.allowlist import chosen_model
 from orchestrator.config import Settings
 from orchestrator.errors import ValidationError
 from orchestrator.identity import Principal
-from orchestrator.state import GraphState
+from orchestrator.state import GraphState, Response
+from orchestrator.workflow import WorkflowRunner
 
 
 def new_state(request: ChatRequest, settings: Settings, principal: Principal) -> GraphState:
@@ -44,6 +45,31 @@ def new_state(request: ChatRequest, settings: Settings, principal: Principal) ->
     )
 
 
+def status_url(state: GraphState) -> str:
+    return f"/v1/runs/{state.run_id}?user_id={state.user_id}"
+
+
+def run_chat_turn(runner: WorkflowRunner, state: GraphState) -> GraphState:
+    """One synchronous turn (Express). A turn whose tools need a person's approval cannot wait
+    there, so it continues as the Standard run of the same id, from the approval choice (the
+    tools already chosen, no second classification or selection), and answers that it waits."""
+    final = runner.run_sync(state)
+    if final.approval.status != "required" or final.asynchronous:
+        return final
+    final.asynchronous = True
+    runner.start(final)
+    calls = "; ".join(f"{c.name} {json.dumps(c.arguments, sort_keys=True)}" for c in final.approval.calls)
+    final.response = Response(
+        text=(
+            f"Approval pending: {calls} needs a person's approval before it runs. The request "
+            f"continues as run {final.run_id}: follow it at {status_url(final)}, and approve or reject "
+            f"it with POST /v1/runs/{final.run_id}/approve or /reject."
+        ),
+        complete=False,
+    )
+    return final
+
+
 def to_response(state: GraphState) -> ChatResponse:
     by_step = {r.step_id: r for r in state.results if r.step_id}
     plan = [StepOutcome(step=step, result=by_step.get(step.id)) for step in state.plan] or None
@@ -61,4 +87,9 @@ def to_response(state: GraphState) -> ChatResponse:
         cached=state.cached,
         provider=response.provider if response else None,
         model=response.model if response else None,
+        **(
+            {"status": "waiting_for_approval", "status_url": status_url(state), "approval": state.approval}
+            if state.approval.status == "required"
+            else {}
+        ),
     )

@@ -1,4 +1,6 @@
-"""Client of the specialised external agent (``EXTERNAL_AGENT_BASE_URL``).
+"""Client of the specialised external agent (``EXTERNAL_AGENT_BASE_URL``), protocol ``http``.
+
+Agents that speak A2A (``EXTERNAL_AGENT_PROTOCOL=a2a``) get :mod:`orchestrator.clients.a2a_agent`.
 
 Wire protocol (ours; any agent that speaks it can be plugged in)::
 
@@ -33,6 +35,7 @@ from orchestrator.clients.transport import HttpTransport, error_text
 from orchestrator.errors import ExternalAgentError, ExternalAgentUnavailableError
 
 if TYPE_CHECKING:
+    from orchestrator.clients.a2a_agent import A2AAgentClient
     from orchestrator.config import Settings
 
 HEALTH_TIMEOUT_S = 3.0
@@ -203,13 +206,25 @@ class ExternalAgentClient:
         self._http.close()
 
 
-def build_external_agent_client(settings: Settings) -> ExternalAgentClient | None:
-    """The configured agent's client (the container keeps one per process), or None when unset."""
+def build_external_agent_client(settings: Settings) -> ExternalAgentClient | A2AAgentClient | None:
+    """``EXTERNAL_AGENT_BASE_URL``'s client for ``EXTERNAL_AGENT_PROTOCOL``, or None when unset."""
     base_url = (settings.external_agent_base_url or "").strip()
     if not base_url:
         return None
     from orchestrator.secrets import get_external_agent_token
 
+    if settings.external_agent_protocol == "a2a":
+        from orchestrator.clients.a2a_agent import A2AAgentClient
+
+        return A2AAgentClient(
+            base_url,
+            timeout_s=settings.external_agent_timeout_s,
+            max_retries=settings.external_agent_max_retries,
+            token_provider=lambda: get_external_agent_token(settings),
+            budget_s=settings.external_agent_retry_budget_s,
+            backoff_base_s=settings.http_backoff_base_s,
+            card_ttl_s=settings.external_agent_card_ttl_s,
+        )
     return ExternalAgentClient(
         base_url,
         timeout_s=settings.external_agent_timeout_s,

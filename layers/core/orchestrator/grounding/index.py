@@ -1,7 +1,8 @@
 """The retrieval index of one (tenant, owner): compact segments in DynamoDB, cached per warm Lambda.
 
 Ingestion writes, next to a document's chunks, its *segments*: up to :data:`SEGMENT_CHUNKS`
-chunks each, holding the chunks' vectors (float16) and BM25 terms (zlib), never their text. A
+chunks each, holding the chunks' BM25 terms (zlib) and, with the default vector store, their
+vectors (float16; :mod:`.vector_stores`), never their text. A
 reader loads an owner's segments once into a :class:`~orchestrator.grounding.ranking.HybridIndex`
 and keeps it while the owner's version counter (bumped by every ingestion and deletion) is
 unchanged: a question costs one small BatchGetItem for the counters, the ranking in memory, and
@@ -15,6 +16,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,27 +40,17 @@ class ChunkRef:
     title: str
 
 
-def encode_segment(vectors: npt.NDArray[np.float32], chunk_terms: list[list[str]]) -> dict[str, bytes]:
-    import numpy as np
-
-    return {
-        "vectors": np.asarray(vectors, dtype=np.float16).tobytes(),
-        "terms": zlib.compress("\n".join(" ".join(t) for t in chunk_terms).encode(), 6),
-    }
+def encode_terms(chunk_terms: list[list[str]]) -> dict[str, bytes]:
+    """A segment's BM25 terms; its vectors are the configured vector store's (``vector_stores``)."""
+    return {"terms": zlib.compress("\n".join(" ".join(t) for t in chunk_terms).encode(), 6)}
 
 
-def decode_segment(item: dict[str, Any], dim: int) -> tuple[npt.NDArray[np.float32], list[list[str]]]:
-    import numpy as np
-
-    count = int(item["count"])
-    vectors = np.frombuffer(_bytes(item["vectors"]), dtype=np.float16).astype(np.float32)
-    lines = zlib.decompress(_bytes(item["terms"])).decode().split("\n") if count else []
-    return vectors.reshape(count, dim), [line.split() for line in lines]
-
-
-def _bytes(value: Any) -> bytes:
+def decode_terms(item: dict[str, Any]) -> list[list[str]]:
+    if not int(item["count"]):
+        return []
     # The resource API hands binary attributes back as boto3's Binary wrapper.
-    return bytes(getattr(value, "value", value))
+    raw = bytes(getattr(item["terms"], "value", item["terms"]))
+    return [line.split() for line in zlib.decompress(raw).decode().split("\n")]
 
 
 @dataclass
@@ -77,6 +69,11 @@ class CachedIndex:
     key: tuple[tuple[str, str], ...]
     refs: list[ChunkRef]
     index: HybridIndex
+
+    @cached_property
+    def positions(self) -> dict[tuple[str, str, int], int]:
+        """Position in the index of each (owner, doc_id, chunk): where a remote vector store's hits go."""
+        return {(ref.owner, ref.doc_id, ref.chunk): i for i, ref in enumerate(self.refs)}
 
 
 class IndexCache:

@@ -69,10 +69,32 @@ class HybridIndex:
         min_lexical: float = 2.0,
     ) -> list[Hit]:
         """The best ``top_k`` eligible chunks, best first (``dense_weight`` 1: dense only, 0: BM25 only)."""
-
         if self.size == 0 or top_k <= 0:
             return []
-        similarity = self.vectors @ query_vector
+        return self.rank(
+            self.vectors @ query_vector,
+            query_terms,
+            top_k,
+            dense_weight=dense_weight,
+            min_similarity=min_similarity,
+            min_lexical=min_lexical,
+        )
+
+    def rank(
+        self,
+        similarity: npt.NDArray[np.float32],
+        query_terms: list[str],
+        top_k: int,
+        *,
+        dense_weight: float = DENSE_WEIGHT,
+        min_similarity: float = 0.15,
+        min_lexical: float = 2.0,
+    ) -> list[Hit]:
+        """Like :meth:`search`, with each chunk's cosine ``similarity`` from a vector store."""
+        if self.size == 0 or top_k <= 0:
+            return []
+        if len(similarity) != self.size:
+            raise ValueError("one similarity per chunk")
         lexical = self.lexical_scores(query_terms)
         eligible = (similarity >= min_similarity) | (lexical >= min_lexical)
         blended = dense_weight * _unit_range(similarity) + (1.0 - dense_weight) * _unit_range(lexical)

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import TransientError
 from orchestrator.grounding.extract import best_sentences
-from orchestrator.grounding.index import ChunkRef, IndexCache, PartitionData, decode_segment
+from orchestrator.grounding.index import ChunkRef, IndexCache, PartitionData, decode_terms
 from orchestrator.state import Passage, truncate
 
 if TYPE_CHECKING:
     from orchestrator.clients.embeddings.base import Embedder
+    from orchestrator.grounding.vector_stores import VectorStore
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +35,19 @@ class DocumentSearch:
         table: Callable[[], Any],
         embedder: Embedder,
         *,
+        vectors: VectorStore | None = None,
         min_score: float = 0.15,
         min_lexical_score: float = 2.0,
         passage_max_chars: int = 2_000,
         cache_entries: int = 32,
     ) -> None:
+        if vectors is None:
+            from orchestrator.grounding.vector_stores.dynamodb import SegmentVectors
+
+            vectors = SegmentVectors()
         self._table = table
         self.embedder = embedder
+        self.vectors = vectors
         self.min_score = min_score
         self.min_lexical_score = min_lexical_score
         self.passage_max_chars = passage_max_chars
@@ -71,8 +78,8 @@ class DocumentSearch:
         if cached.index.size == 0:
             return []
         vector = np.asarray(self.embedder.embed([question]), dtype=np.float32)[0]
-        hits = cached.index.search(
-            vector,
+        hits = cached.index.rank(
+            self.vectors.similarities(tenant_id, owners, vector, cached),
             terms([question])[0],
             top_k,
             min_similarity=self.min_score if min_score is None else min_score,
@@ -163,19 +170,23 @@ class DocumentSearch:
             KeyConditionExpression="pk = :pk AND begins_with(sk, :seg)",
             ExpressionAttributeValues={":pk": owner_pk(tenant_id, owner), ":seg": "seg#"},
         ):
-            if item.get("embedder") != self.embedder.name or int(item.get("dim", 0)) != self.embedder.dim:
+            dim = int(item.get("dim", 0))
+            same_model = item.get("embedder") == self.embedder.name and dim == self.embedder.dim
+            vectors = self.vectors.segment_vectors(item, self.embedder.dim) if same_model else None
+            if vectors is None:
                 skipped += int(item.get("count", 0))
                 continue
-            vectors, seg_terms = decode_segment(item, self.embedder.dim)
+            seg_terms = decode_terms(item)
             first, title = int(item["first_chunk"]), str(item.get("title") or "")
             refs += [ChunkRef(owner, str(item["doc_id"]), first + i, title) for i in range(len(seg_terms))]
             matrices.append(vectors)
             chunk_terms += seg_terms
         if skipped:
-            # Chunks embedded by another model live in another vector space: re-ingest them.
+            # Chunks embedded by another model live in another vector space, and chunks indexed for
+            # another vector store have no vectors here: re-ingest them.
             logger.warning(
-                "skipped chunks embedded by a different model",
-                extra={"skipped": skipped, "embedder": self.embedder.name},
+                "skipped chunks embedded by a different model or for another vector store",
+                extra={"skipped": skipped, "embedder": self.embedder.name, "vector_store": self.vectors.name},
             )
         matrix = np.concatenate(matrices) if matrices else np.zeros((0, self.embedder.dim), np.float32)
         return PartitionData(version=version, refs=refs, vectors=matrix, terms=chunk_terms)

@@ -11,8 +11,9 @@ holds a '#', so the three partition shapes never meet:
                                                           ``documents``, ``chunks``
 ``<tenant>#<owner>``            ``doc#<doc_id>``          a document's metadata (one Query
                                                           lists an owner's documents)
-``<tenant>#<owner>``            ``seg#<doc_id>#<nnn>``    index segment: vectors and BM25
-                                                          terms of up to 128 chunks, no text
+``<tenant>#<owner>``            ``seg#<doc_id>#<nnn>``    index segment: BM25 terms (and,
+                                                          with ``VECTOR_STORE=dynamodb``,
+                                                          vectors) of up to 128 chunks, no text
 ``<tenant>#<owner>#<doc_id>``   ``<nnnnn>``               one chunk's text
 ==============================  ========================  =====================================
 
@@ -36,13 +37,14 @@ from pydantic import BaseModel
 from orchestrator.aws.dynamodb import all_items
 from orchestrator.errors import NotFoundError, ValidationError
 from orchestrator.grounding.chunking import chunk_text
-from orchestrator.grounding.index import SEGMENT_CHUNKS, encode_segment
+from orchestrator.grounding.index import SEGMENT_CHUNKS, encode_terms
 from orchestrator.grounding.search import DocumentSearch
 from orchestrator.state import Passage, utc_now
 
 if TYPE_CHECKING:
     from orchestrator.clients.embeddings.base import Embedder
     from orchestrator.config import Settings
+    from orchestrator.grounding.vector_stores import VectorStore
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +129,12 @@ class DocumentStore:
         min_lexical_score: float = 2.0,
         passage_max_chars: int = 2_000,
         index_cache_entries: int = 32,
+        vectors: VectorStore | None = None,
     ) -> None:
+        if vectors is None:
+            from orchestrator.grounding.vector_stores.dynamodb import SegmentVectors
+
+            vectors = SegmentVectors()
         if embedder is None:
             from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 
@@ -135,6 +142,8 @@ class DocumentStore:
         self.table_name = table_name
         self.region = region
         self.embedder = embedder
+        #: Where the chunks' vectors live (``VECTOR_STORE``); the BM25 terms are always in the table.
+        self.vectors = vectors
         self._resource = resource
         self.chunk_chars = chunk_chars
         self.chunk_overlap = chunk_overlap
@@ -143,6 +152,7 @@ class DocumentStore:
         self.search = DocumentSearch(
             self._table,
             embedder,
+            vectors=vectors,
             min_score=min_score,
             min_lexical_score=min_lexical_score,
             passage_max_chars=passage_max_chars,
@@ -151,8 +161,15 @@ class DocumentStore:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, embedder: Embedder | None = None, resource: Any | None = None
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        resource: Any | None = None,
+        vector_client: Any | None = None,
     ) -> DocumentStore:
+        from orchestrator.grounding.vector_stores import build_vector_store
+
         return cls(
             settings.documents_table,
             region=settings.aws_region,
@@ -166,6 +183,7 @@ class DocumentStore:
             min_lexical_score=settings.grounding_min_lexical_score,
             passage_max_chars=settings.grounding_passage_max_chars,
             index_cache_entries=settings.grounding_index_cache_entries,
+            vectors=build_vector_store(settings, client=vector_client),
         )
 
     def _table(self) -> Any:
@@ -224,6 +242,8 @@ class DocumentStore:
         vectors = np.asarray(self.embedder.embed(titled), dtype=np.float32)
         chunk_terms = terms(titled)
         segments = range(0, len(chunks), SEGMENT_CHUNKS)
+        # Vectors before the segments that make them findable (a remote store's are idempotent puts).
+        self.vectors.put(tenant_id, owner, doc_id, vectors)
         with table.batch_writer() as batch:
             # Text first, then the index that points at it, then the metadata that lists it.
             for index, chunk in enumerate(chunks):
@@ -239,7 +259,8 @@ class DocumentStore:
                     "count": len(chunks[start:end]),
                     "embedder": self.embedder.name,
                     "dim": int(vectors.shape[1]),
-                    **encode_segment(vectors[start:end], chunk_terms[start:end]),
+                    **encode_terms(chunk_terms[start:end]),
+                    **self.vectors.segment_fields(vectors[start:end]),
                 }
                 batch.put_item(Item=item)
             info: dict[str, Any] = {
@@ -269,6 +290,7 @@ class DocumentStore:
                     for n in range(len(segments), int(previous.get("segments", 0)))
                 ]
             )
+            self.vectors.remove(tenant_id, owner, doc_id, range(len(chunks), old_chunks))
         return IngestResult(
             doc_id=doc_id, chunks=len(chunks), owner=owner, title=title, replaced=previous is not None
         )
@@ -283,8 +305,10 @@ class DocumentStore:
         keys = [{"pk": pk, "sk": f"doc#{doc_id}"}]
         keys += self._keys(pk, begins_with=f"seg#{doc_id}#")
         keys += self._keys(chunk_pk)
-        self._delete_keys(keys)
         chunks = int(info.get("chunks", 0))
+        # Vectors first: a failure leaves the document listed, so deleting it again finishes the job.
+        self.vectors.remove(tenant_id, owner, doc_id, range(chunks))
+        self._delete_keys(keys)
         self._bump(tenant_id, owner, documents=-1, chunks=-chunks)
         return chunks
 

@@ -10,6 +10,10 @@
   the parse is cached by definition text.
 * Every Lambda task made a new boto3 client (about 5 ms, and boto3's default session is not
   thread-safe when Map iterations create clients at once); one client per region is reused.
+* Task tokens: moto's interpreter runs ``.waitForTaskToken`` Lambda tasks (the token reaches the
+  payload as ``$$.Task.Token``, ``TimeoutSecondsPath`` is honoured, ``SendTaskSuccess`` resumes the
+  run), but its ``SendTaskFailure`` handler drops ``cause``; the one added here passes it on, so a
+  rejection's reason reaches the ASL's Catch as on AWS.
 * Retry waits sleep for real; ``retry_delay_scale`` shortens them (0 in tests).
 * moto's JSONata evaluator is a stub (it expects a JVM), which also breaks ASL variables
   (``Assign`` / ``$name``); the pure-Python ``jsonata-python`` package is plugged in when present.
@@ -67,6 +71,7 @@ class StepFunctionsSeams:
         if self._retry_delay_scale != 1.0:
             self._patch(retrier_decl, "time", _ScaledTime(self._retry_delay_scale))
         self._patch(StepFunctionResponse, "start_sync_execution", _start_sync_execution)
+        self._patch(StepFunctionResponse, "send_task_failure", _send_task_failure)
         evaluator = _jsonata_evaluator()
         if evaluator is not None and moto_jsonata._eval_jsonata is None:
             self._patch(moto_jsonata, "_eval_jsonata", evaluator)
@@ -188,3 +193,15 @@ def _start_sync_execution(response: Any) -> Any:
     if execution.cause is not None:
         result["cause"] = execution.cause
     return ActionResult(result)
+
+
+def _send_task_failure(response: Any) -> Any:
+    """``StepFunctionResponse.send_task_failure`` with the ``cause`` moto's own leaves out."""
+    from moto.core.responses import EmptyResult
+
+    response.stepfunction_backend.send_task_failure(
+        response._get_param("taskToken"),
+        error=response._get_param("error"),
+        cause=response._get_param("cause"),
+    )
+    return EmptyResult()

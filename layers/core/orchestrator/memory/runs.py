@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 from orchestrator.aws.dynamodb import expires_at, from_dynamo, table, to_dynamo
 from orchestrator.state import DEFAULT_TENANT, Cached
 
-RunStatus = Literal["RUNNING", "SUCCEEDED", "FAILED"]
+#: ``WAITING_FOR_APPROVAL``: paused until a person approves or rejects its tool calls.
+#: ``REJECTED``: finished without running them (rejected, or no decision in time).
+RunStatus = Literal["RUNNING", "WAITING_FOR_APPROVAL", "SUCCEEDED", "REJECTED", "FAILED"]
 DEFAULT_TTL_S = 30 * 24 * 3600
 
 
@@ -28,6 +30,8 @@ class RunRecord(BaseModel):
     usage: dict[str, Any] = Field(default_factory=dict)
     errors: list[dict[str, Any]] = Field(default_factory=list)
     cached: Cached = False
+    #: What waits for a person (tool, arguments, deadline) or what was decided; never the token.
+    approval: dict[str, Any] | None = None
 
 
 class RunStore:
@@ -40,6 +44,8 @@ class RunStore:
 
     def get(self, tenant_id: str, run_id: str) -> RunRecord | None:
         """The run, if it belongs to ``tenant_id``: another tenant's run is as absent as none."""
+        if "#" in run_id:  # never a run id: keys of other items in this table (approval#…)
+            return None
         item = self._table.get_item(Key={"run_id": run_id}).get("Item")
         if not item:
             return None

@@ -52,8 +52,9 @@ def _run(system: str, message: str, call: Invocation, deps: AgentDeps, *, with_h
     messages = build_messages(system, history, message, settings.llm_history_token_budget)
     tools = deps.tools.for_tenant(state.tenant_id)
     # The offline stand-in never calls tools, so offering them would only cost prompt space.
+    # Tools that need a person's approval are chosen by "Select tools", where the run can wait.
     specs = (
-        [t.to_spec() for t in tools.list()]
+        [t.to_spec() for t in tools.list() if not t.requires_approval]
         if deps.llm.is_real_model and settings.llm_max_tool_rounds > 0
         else []
     )

@@ -1,19 +1,24 @@
-"""Memory store node: record each turn and its run, even when it failed, and cache complete answers."""
+"""Memory store node: record each turn and its run, even when it failed, and cache complete answers;
+park a run that waits for a person's approval (its task token) until the API brings the decision."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from orchestrator.errors import ValidationError
 from orchestrator.failures import describe_failure
+from orchestrator.memory.approvals import PendingApproval
 from orchestrator.memory.cache import CACHEABLE_INTENTS
 from orchestrator.memory.conversations import turn_of
-from orchestrator.memory.runs import RunRecord
+from orchestrator.memory.runs import RunRecord, RunStatus
 from orchestrator.nodes.base import Invocation, Node
 from orchestrator.state import GraphState, utc_now
 
 if TYPE_CHECKING:
     from orchestrator.memory import ConversationMemory, ResponseCache, RunStore
+    from orchestrator.memory.approvals import ApprovalStore
     from orchestrator.memory.semantic_cache import SemanticCache
 
 
@@ -25,6 +30,7 @@ class MemoryDeps:
     cache_ttl_s: int
     #: None unless SEMANTIC_CACHE_ENABLED: then each cached answer is also stored by meaning.
     semantic_cache: SemanticCache | None = None
+    approvals: ApprovalStore | None = None
 
 
 node: Node[MemoryDeps] = Node(
@@ -35,28 +41,35 @@ node: Node[MemoryDeps] = Node(
         runs=c.run_store,
         cache_ttl_s=c.settings.cache_ttl_s,
         semantic_cache=c.semantic_cache,
+        approvals=c.approvals,
     ),
 )
 
 
 def _record_run(state: GraphState, runs: RunStore, *, succeeded: bool) -> None:
-    runs.put(
-        RunRecord(
-            run_id=state.run_id,
-            status="SUCCEEDED" if succeeded else "FAILED",
-            tenant_id=state.tenant_id,
-            user_id=state.user_id,
-            session_id=state.session_id,
-            started_at=state.started_at,
-            finished_at=utc_now(),
-            intent=state.intent.model_dump() if state.intent else None,
-            response=state.response.model_dump() if state.response else None,
-            plan=[s.model_dump() for s in state.plan],
-            results=[r.model_dump(mode="json") for r in state.results],
-            usage={k: v.model_dump() for k, v in state.usage.items()},
-            errors=[e.model_dump() for e in state.errors],
-            cached=state.cached,
-        )
+    status: RunStatus = "SUCCEEDED" if succeeded else "FAILED"
+    if succeeded and state.approval.status in ("rejected", "timed_out"):
+        status = "REJECTED"
+    runs.put(_run_record(state, status))
+
+
+def _run_record(state: GraphState, status: RunStatus) -> RunRecord:
+    return RunRecord(
+        run_id=state.run_id,
+        status=status,
+        tenant_id=state.tenant_id,
+        user_id=state.user_id,
+        session_id=state.session_id,
+        started_at=state.started_at,
+        finished_at=None if status == "WAITING_FOR_APPROVAL" else utc_now(),
+        intent=state.intent.model_dump() if state.intent else None,
+        response=state.response.model_dump() if state.response else None,
+        plan=[s.model_dump() for s in state.plan],
+        results=[r.model_dump(mode="json") for r in state.results],
+        usage={k: v.model_dump() for k, v in state.usage.items()},
+        errors=[e.model_dump() for e in state.errors],
+        cached=state.cached,
+        approval=state.approval.model_dump(mode="json") if state.approval.status != "none" else None,
     )
 
 
@@ -112,6 +125,34 @@ def record_failure(call: Invocation, deps: MemoryDeps) -> GraphState:
         turn_of(state, f"[failed: {error.code}] {error.message}", ok=False),
     )
     _record_run(state, deps.runs, succeeded=False)
+    return state
+
+
+@node.action("await_approval")
+def await_approval(call: Invocation, deps: MemoryDeps) -> GraphState:
+    """The first half of the approval wait (``.waitForTaskToken``): keep the token where the API
+    finds it, and show the run as waiting. Step Functions ignores this output; the run resumes
+    with what the API sends (``SendTaskSuccess``/``SendTaskFailure``) or times out."""
+    state, token = call.state, call.event.task_token
+    if not token or deps.approvals is None:
+        raise ValidationError(f"{node.name}: action 'await_approval' needs 'task_token'")
+    now = datetime.now(UTC)
+    approval = state.approval
+    approval.requested_at = now.isoformat(timespec="milliseconds")
+    approval.expires_at = (now + timedelta(seconds=approval.timeout_s)).isoformat(timespec="milliseconds")
+    deps.approvals.put(
+        PendingApproval(
+            run_id=state.run_id,
+            tenant_id=state.tenant_id,
+            user_id=state.user_id,
+            task_token=token,
+            calls=approval.calls,
+            timeout_s=approval.timeout_s,
+            requested_at=approval.requested_at,
+            expires_at=approval.expires_at,
+        )
+    )
+    deps.runs.put(_run_record(state, "WAITING_FOR_APPROVAL"))
     return state
 
 

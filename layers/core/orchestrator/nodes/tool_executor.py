@@ -1,13 +1,28 @@
-"""Tool executor node: choose tool calls for a request, and run one call per Map iteration."""
+"""Tool executor node: choose tool calls for a request, and run one call per Map iteration.
+
+Selecting marks the turn's approval ``required`` when a chosen tool is marked
+``requires_approval``; the state machine then waits for a person (asynchronous runs) or hands
+the turn over to one (chat). A rejected or unanswered approval ends in :func:`decline`.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from orchestrator.errors import ValidationError
+from orchestrator.errors import ApprovalRejectedError, OrchestratorError, ValidationError
 from orchestrator.nodes.base import Invocation, Node
-from orchestrator.state import GraphState, NodeResult, ToolCall, ToolResult, truncate
+from orchestrator.state import (
+    Approval,
+    GraphState,
+    NodeResult,
+    Response,
+    ToolCall,
+    ToolResult,
+    truncate,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from orchestrator.clients.llm.base import LLMClient
@@ -27,11 +42,25 @@ node: Node[ToolDeps] = Node(
 )
 
 
-def run_call(call: ToolCall, tenant_id: str, tools: ToolRegistry, settings: Settings) -> ToolResult:
+def run_call(
+    call: ToolCall, tenant_id: str, tools: ToolRegistry, settings: Settings, *, approved: bool = False
+) -> ToolResult:
     """Run one call with the tools ``tenant_id`` may use (the global ones and its own)."""
     from orchestrator.tools.executor import execute_tool_call
 
-    return execute_tool_call(call, tools.for_tenant(tenant_id), settings)
+    return execute_tool_call(call, tools.for_tenant(tenant_id), settings, approved=approved)
+
+
+def needs_approval(calls: list[ToolCall], tools: ToolRegistry) -> list[ToolCall]:
+    """The calls of tools marked ``requires_approval`` (unknown tools fail when they run)."""
+    waiting = []
+    for candidate in calls:
+        try:
+            if tools.get(candidate.name).requires_approval:
+                waiting.append(candidate)
+        except OrchestratorError:
+            continue
+    return waiting
 
 
 @node.action("select")
@@ -40,17 +69,68 @@ def select(call: Invocation, deps: ToolDeps) -> GraphState:
     from orchestrator.tools.selection.selector import select_tool_calls
 
     state = call.state
-    outcome = select_tool_calls(state.prompt, deps.tools.for_tenant(state.tenant_id), deps.llm)
+    tools = deps.tools.for_tenant(state.tenant_id)
+    outcome = select_tool_calls(state.prompt, tools, deps.llm)
     call.meter.record_result(outcome.result)
     state.tool_calls = outcome.calls
+    waiting = needs_approval(outcome.calls, tools)
+    state.approval = (
+        Approval(status="required", calls=waiting, timeout_s=deps.settings.approval_timeout_s)
+        if waiting
+        else Approval()
+    )
     return state
 
 
 @node.action("execute")
 def execute(call: Invocation, deps: ToolDeps) -> ToolResult:
-    if call.event.call is None:
+    tool_call, approval = call.event.call, call.event.approval
+    if tool_call is None:
         raise ValidationError(f"{node.name}: action 'execute' needs 'call'")
-    return run_call(call.event.call, call.event.tenant_id, deps.tools, deps.settings)
+    approved = approval is not None and approval.covers(tool_call)
+    return run_call(tool_call, call.event.tenant_id, deps.tools, deps.settings, approved=approved)
+
+
+@node.action("decline")
+def decline(call: Invocation, deps: ToolDeps) -> GraphState:
+    """The approval was rejected or timed out: no call runs, and the answer says so and why."""
+    state, failure = call.state, call.event.failure or {}
+    approval = state.approval
+    if failure.get("Error") == ApprovalRejectedError.__name__:
+        decision = _decision(failure.get("Cause"))
+        approval.status = "rejected"
+        approval.decided_by = decision.get("decided_by")
+        approval.decided_at = decision.get("decided_at") or utc_now()
+        approval.reason = decision.get("reason") or "no reason given"
+        why = f"rejected by {approval.decided_by or 'a reviewer'}: {approval.reason}"
+    else:  # States.Timeout: nobody decided within APPROVAL_TIMEOUT_S
+        approval.status = "timed_out"
+        approval.decided_at = utc_now()
+        approval.reason = f"no decision within {approval.timeout_s} s"
+        why = f"rejected because {approval.reason}"
+    names = ", ".join(sorted({c.name for c in approval.calls})) or "the requested tools"
+    state.tool_results = [
+        ToolResult(call_id=c.id, name=c.name, ok=False, error=f"approval_{approval.status}: {why}")
+        for c in state.tool_calls
+    ]
+    state.response = Response(
+        text=f"I did not run {names}: the action was {why}. Nothing was sent.",
+        provider=None,
+        model=None,
+    )
+    return state
+
+
+def _decision(cause: object) -> dict[str, str]:
+    """The reject endpoint's ``Cause``: JSON ``{"reason", "decided_by", "decided_at"}``."""
+    if isinstance(cause, str):
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            return {"reason": truncate(cause, 500)}
+        if isinstance(parsed, dict):
+            return {k: truncate(str(v), 500) for k, v in parsed.items() if v is not None}
+    return {}
 
 
 @node.action("step")

@@ -22,6 +22,7 @@ from orchestrator.state import NodeName, PlanStep
 
 if TYPE_CHECKING:
     from orchestrator.reasoning.router import IntentRouter
+    from orchestrator.reasoning.routes import Route
 
 #: The input key each node reads its request from (see orchestrator.nodes.*).
 INPUT_KEY: dict[str, str] = {"grounding": "query", "tool_executor": "request", "external_agent": "prompt"}
@@ -39,18 +40,30 @@ def node_for(router: IntentRouter, text: str) -> NodeName:
     The top score, not the thresholded answer: a step must run somewhere, and the safety net the
     default route gives an uncertain request is already there in the plan's final llm_agent step.
     """
-    scores = router.scores(_sentence(text))  # capitalised like the examples the router learnt from
-    route = router.routes.route(max(scores, key=scores.__getitem__))
+    route = _top_route(router, text)
     return route.node if route is not None else "llm_agent"
 
 
-def _step(index: int, text: str, node: NodeName, depends_on: list[str]) -> PlanStep:
+def _top_route(router: IntentRouter, text: str) -> Route | None:
+    scores = router.scores(_sentence(text))  # capitalised like the examples the router learnt from
+    return router.routes.route(max(scores, key=scores.__getitem__))
+
+
+def _step(
+    index: int, text: str, node: NodeName, depends_on: list[str], router: IntentRouter | None = None
+) -> PlanStep:
     key = INPUT_KEY.get(node)
+    inputs = {key: text.strip()} if key else {}
+    if node == "external_agent" and router is not None:
+        # A clause routed to a configured agent's route runs on that agent.
+        route = _top_route(router, text)
+        if route is not None and route.agent:
+            inputs["agent"] = route.agent
     return PlanStep(
         id=f"s{index}",
         description=_sentence(text),
         node=node,
-        inputs={key: text.strip()} if key else {},
+        inputs=inputs,
         depends_on=depends_on,
     )
 
@@ -67,7 +80,7 @@ def _single_clause_plan(router: IntentRouter, text: str) -> list[PlanStep]:
     node = node_for(router, text)
     if node != "llm_agent":
         return [
-            _step(1, text, node, []),
+            _step(1, text, node, [], router),
             PlanStep(
                 id="s2",
                 description=_sentence(
@@ -108,5 +121,5 @@ def heuristic_plan(prompt: str, router: IntentRouter, max_steps: int) -> list[Pl
         if node == "llm_agent":
             depends.update(range(max(last_composer, 1), index))
             last_composer = index
-        steps.append(_step(index, clause.text, node, [f"s{i}" for i in sorted(depends)]))
+        steps.append(_step(index, clause.text, node, [f"s{i}" for i in sorted(depends)], router))
     return steps

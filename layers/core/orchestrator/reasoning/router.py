@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, TokenUsage
 from orchestrator.reasoning.classifier import RouteClassifier
 from orchestrator.reasoning.routes import RoutesConfig, load_routes_from
-from orchestrator.state import Intent
+from orchestrator.state import Intent, IntentMethod
 
 if TYPE_CHECKING:
     from orchestrator.clients.embeddings.base import Embedder
@@ -112,9 +112,7 @@ class IntentRouter:
         alternatives = {name: round(score, 4) for name, score in ranked[:_ALTERNATIVES]}
         best, confidence = ranked[0]
         if confidence >= self.threshold(best):
-            intent = Intent(
-                name=best, confidence=round(confidence, 4), method="embedding", alternatives=alternatives
-            )
+            intent = self._intent(best, round(confidence, 4), "embedding", alternatives)
         else:
             intent = Intent(
                 name=default,
@@ -143,13 +141,22 @@ class IntentRouter:
         verdict = self._parse_verdict(result.text)
         if verdict is None:
             return RoutingOutcome(intent=first, first_stage=first, model_result=result)
-        intent = Intent(
-            name=verdict.intent,
-            confidence=round(verdict.confidence, 4),
-            method="llm",
-            alternatives=first.alternatives,
-        )
+        intent = self._intent(verdict.intent, round(verdict.confidence, 4), "llm", first.alternatives)
         return RoutingOutcome(intent=intent, first_stage=first, model_result=result)
+
+    def _intent(
+        self, route: str, confidence: float, method: IntentMethod, alternatives: dict[str, float]
+    ) -> Intent:
+        """The intent of a route; an agent's route is the ``external_agent`` intent naming the agent."""
+        configured = self.routes.route(route)
+        agent = configured.agent if configured is not None else None
+        return Intent(
+            name="external_agent" if agent else route,
+            confidence=confidence,
+            method=method,
+            alternatives=alternatives,
+            agent=agent,
+        )
 
     def classify(self, text: str) -> Intent:
         return self.route(text).intent
@@ -211,9 +218,14 @@ class IntentRouter:
 
 def build_router(settings: Settings, llm_factory: LLMFactory | None = None) -> IntentRouter:
     """A router for these settings' routes and threshold (the container keeps one per process)."""
+    from orchestrator.agents import agent_routes, load_agents
     from orchestrator.clients.embeddings.embedded import EmbeddedEmbedder
 
     routes = load_routes_from(settings.routes_config_path, settings.routes_ssm_parameter)
+    # Each configured external agent is one more route, trained on its example utterances.
+    extra = agent_routes(load_agents(settings), routes.names)
+    if extra:
+        routes = routes.model_copy(update={"routes": [*routes.routes, *extra]})
     # Always the embedded model: stage one must stay offline and sub-millisecond, and its
     # hyper-parameters and thresholds were chosen on these vectors.
     return IntentRouter(

@@ -35,6 +35,9 @@ class Route(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     #: The node a plan step routed here runs on.
     node: NodeName = "llm_agent"
+    #: The external agent this route hands requests to: their intent becomes ``external_agent``
+    #: naming this agent, so the state machine needs no branch per agent.
+    agent: str | None = None
 
 
 class ClassifierConfig(BaseModel):

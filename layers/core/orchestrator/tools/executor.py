@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.errors import OrchestratorError, ToolTimeoutError
+from orchestrator.errors import ApprovalRequiredError, OrchestratorError, ToolTimeoutError
 from orchestrator.state import MAX_INLINE_OUTPUT_CHARS, ToolCall, ToolResult, truncate
 from orchestrator.tools.json_schema.arguments import validate_arguments
 from orchestrator.tools.models import ToolContext, ToolDefinition
@@ -47,6 +47,14 @@ def _function(definition: ToolDefinition) -> Callable[[dict[str, Any], ToolConte
         from orchestrator.tools.builtins.definitions import builtin_function
 
         return builtin_function(definition.name)
+    if definition.kind == "mcp":
+
+        def call_mcp(arguments: dict[str, Any], context: ToolContext) -> Any:
+            from orchestrator.tools.mcp_servers.client import run_mcp_tool
+
+            return run_mcp_tool(definition, arguments, context)
+
+        return call_mcp
 
     def call_http(arguments: dict[str, Any], context: ToolContext) -> Any:
         from orchestrator.tools.registry.http_tools import run_http_tool
@@ -97,8 +105,15 @@ def cap_output(value: Any) -> Any:
     return shortened if len(serialised) <= MAX_OUTPUT_CHARS else truncate(serialised, MAX_OUTPUT_CHARS)
 
 
-def execute_tool_call(call: ToolCall, registry: ToolRegistry, settings: Settings) -> ToolResult:
-    """The result of ``call``; ``ok=False`` with ``error="<code>: <message>"`` when it failed."""
+def execute_tool_call(
+    call: ToolCall, registry: ToolRegistry, settings: Settings, *, approved: bool = False
+) -> ToolResult:
+    """The result of ``call``; ``ok=False`` with ``error="<code>: <message>"`` when it failed.
+
+    A tool marked ``requires_approval`` runs only when ``approved`` (a person approved this very
+    call in its run, or an admin runs it directly); anywhere else (the answering model's own tool
+    rounds, plan steps) it is refused with ``approval_required`` and nothing is sent.
+    """
     started = time.perf_counter()
 
     def elapsed_ms() -> float:
@@ -106,6 +121,10 @@ def execute_tool_call(call: ToolCall, registry: ToolRegistry, settings: Settings
 
     try:
         definition = registry.get(call.name)
+        if definition.requires_approval and not approved:
+            raise ApprovalRequiredError(
+                f"tool '{call.name}' needs a person's approval; ask for it in a run (POST /v1/runs)"
+            )
         arguments = validate_arguments(definition.parameters, call.arguments)
         budget_s = tool_budget_s(definition, settings)
         context = ToolContext(settings=settings, deadline=time.monotonic() + budget_s)

@@ -11,7 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import ContainerDep, RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ChatResponse, ErrorBody, RunAccepted
-from orchestrator.api.turns import new_state, to_response
+from orchestrator.api.turns import new_state, run_chat_turn, status_url, to_response
 from orchestrator.errors import NotFoundError
 from orchestrator.identity import Principal
 from orchestrator.state import GraphState
@@ -31,9 +31,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def chat(
     body: ChatRequest, settings: SettingsDep, runner: RunnerDep, principal: PrincipalDep
 ) -> ChatResponse:
-    """Run one turn through the graph and answer."""
+    """Run one turn through the graph and answer (or say that a tool waits for approval)."""
     state = new_state(body, settings, principal)
-    return to_response(runner.run_sync(state))
+    return to_response(run_chat_turn(runner, state))
 
 
 @router.post("/runs", response_model=RunAccepted, status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
@@ -50,6 +50,7 @@ def start_run(
     the same run, which is started once.
     """
     state = new_state(body, settings, principal)
+    state.asynchronous = True  # a Standard run: it may wait for a person's approval
     if idempotency_key:
         # Scoped by tenant and user: the same key from someone else names a different run.
         scope = f"{state.tenant_id}\x00{state.user_id}\x00{idempotency_key}"
@@ -61,11 +62,11 @@ def start_run(
         run_id=state.run_id,
         session_id=state.session_id,
         status="RUNNING" if started else "EXISTING",
-        status_url=f"/v1/runs/{state.run_id}?user_id={state.user_id}",
+        status_url=status_url(state),
     )
 
 
-def _visible(principal: Principal, requested_user: str | None, tenant_id: str, user_id: str) -> bool:
+def visible(principal: Principal, requested_user: str | None, tenant_id: str, user_id: str) -> bool:
     """Whether the caller may see a run of ``user_id`` in ``tenant_id``."""
     if tenant_id != principal.tenant_id:
         return False
@@ -88,14 +89,20 @@ def get_run(
     missing = NotFoundError(f"No run with id {run_id}.")
     record = container.run_store.get(principal.tenant_id, run_id)
     if record is not None:
-        if not _visible(principal, user_id, record.tenant_id, record.user_id):
+        if not visible(principal, user_id, record.tenant_id, record.user_id):
             raise missing
+        if record.status == "WAITING_FOR_APPROVAL":
+            # Approved since: the calls are running, and the record is rewritten when the run ends.
+            pending = container.approvals.get(principal.tenant_id, run_id)
+            if pending is not None and pending.status == "approved":
+                approval = {**(record.approval or {}), "status": "approved"}
+                return {**record.model_dump(mode="json"), "status": "RUNNING", "approval": approval}
         return record.model_dump(mode="json")
     execution = runner.describe(run_id)
     try:
         started = GraphState.model_validate_json(execution.get("input") or "{}")
     except PydanticValidationError:
         raise missing from None
-    if not _visible(principal, user_id, started.tenant_id, started.user_id):
+    if not visible(principal, user_id, started.tenant_id, started.user_id):
         raise missing
     return {"run_id": run_id, "status": execution["status"]}

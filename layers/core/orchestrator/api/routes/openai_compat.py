@@ -17,7 +17,7 @@ from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.citations import with_sources
 from orchestrator.api.deps import RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ErrorBody
-from orchestrator.api.turns import new_state
+from orchestrator.api.turns import new_state, run_chat_turn
 from orchestrator.errors import ValidationError
 from orchestrator.identity import Principal
 
@@ -88,7 +88,7 @@ def chat_completions(
         session_id=session if isinstance(session, str) else None,
         metadata={k: v for k, v in body.metadata.items() if k != "session_id"},
     )
-    state = runner.run_sync(new_state(request, settings, principal))
+    state = run_chat_turn(runner, new_state(request, settings, principal))
     citations = state.response.citations if state.response else []
     tokens_in = sum(u.tokens_in for u in state.usage.values())
     tokens_out = sum(u.tokens_out for u in state.usage.values())

@@ -11,7 +11,7 @@ from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import ContainerDep, SettingsDep
 from orchestrator.api.schemas import ErrorBody
 from orchestrator.container import Container
-from orchestrator.errors import ForbiddenError
+from orchestrator.errors import ForbiddenError, OrchestratorError, ToolNotFoundError
 from orchestrator.identity import Principal
 from orchestrator.state import ToolCall, ToolResult
 from orchestrator.tools.models import ToolDefinition
@@ -57,7 +57,7 @@ def register_tool(
     container: ContainerDep,
     replace: Annotated[bool, Query(description="Replace the tenant's tool of the same name.")] = False,
 ) -> ToolDefinition:
-    """Register an HTTP tool for the caller's tenant (admins); an existing name is 409 unless ``replace``."""
+    """Register an HTTP tool or an MCP server for the tenant (admins); 409 if taken, unless ``replace``."""
     _admin(principal, "Registering")
     return _registry(container, principal).register(definition, replace=replace)
 
@@ -77,9 +77,19 @@ def delete_tool(name: str, principal: PrincipalDep, container: ContainerDep) -> 
 def execute_tool(
     name: str, body: ExecuteRequest, settings: SettingsDep, principal: PrincipalDep, container: ContainerDep
 ) -> ToolResult:
-    """Run one tool with the given arguments; tool failures come back as ``ok: false``."""
+    """Run one tool with the given arguments; tool failures come back as ``ok: false``.
+
+    A tool that needs a person's approval runs here for admins only (they are the approvers);
+    anyone else gets ``approval_required`` and asks for it in a run.
+    """
     from orchestrator.tools.executor import execute_tool_call
 
     registry = _registry(container, principal)
-    registry.get(name)  # an unknown tool is a 404 here, not a failed result
-    return execute_tool_call(ToolCall(id="api", name=name, arguments=body.arguments), registry, settings)
+    try:
+        registry.get(name)  # an unknown tool is a 404 here, not a failed result
+    except ToolNotFoundError:
+        raise
+    except OrchestratorError:
+        pass  # e.g. its MCP server is down: the executor reports that as the call's result
+    call = ToolCall(id="api", name=name, arguments=body.arguments)
+    return execute_tool_call(call, registry, settings, approved=principal.is_admin)

@@ -1,9 +1,9 @@
 """What may be added to the tool registry, from the config file or at run time.
 
-:func:`check_addable` holds for every added tool: an ``http`` tool with a new name, a usable JSON
-Schema for its arguments, and a URL that passes the network guard. :class:`ToolPolicy` governs
-what a tenant's admin may register on top: where its secrets live, how many tools, how large —
-descriptions are data the model reads, not instructions.
+:func:`check_addable` holds for every added tool: an ``http`` tool (or an ``mcp`` server) with a
+new name, a usable JSON Schema for its arguments, and a URL that passes the network guard.
+:class:`ToolPolicy` governs what a tenant's admin may register on top: where its secrets live,
+how many tools, how large — descriptions are data the model reads, not instructions.
 """
 
 from __future__ import annotations
@@ -29,13 +29,17 @@ def check_addable(definition: ToolDefinition, allowed_hosts: list[str], existing
         raise ValidationError(f"'{definition.name}' is a builtin tool and cannot be redefined")
     if definition.name in existing:
         raise ValidationError(f"tool '{definition.name}' is already defined")
-    if definition.kind != "http" or definition.http is None:
-        raise ValidationError("only http tools can be added; builtin tools come with the code")
-    check_parameters_schema(definition.parameters)
+    if definition.http is not None:
+        url = definition.http.url
+        check_parameters_schema(definition.parameters)
+    elif definition.mcp is not None and definition.is_mcp_server:
+        url = definition.mcp.url  # its tools' schemas come from the server, checked when listed
+    else:
+        raise ValidationError("only http tools and mcp servers can be added; builtins come with the code")
     # Literal IPs, localhost and metadata names fail right away. A name that resolves to a
     # private address fails too; one that does not resolve yet is accepted, since every call is
     # resolved and checked again anyway (an answer now proves nothing about later ones).
-    target = check_url(definition.http.url, allowed_hosts, resolve_host=False)
+    target = check_url(url, allowed_hosts, resolve_host=False)
     if not target.addresses:
         try:
             addresses = resolve(target.host, target.port)
@@ -81,13 +85,14 @@ class ToolPolicy:
             raise ValidationError(
                 f"parameters: the schema is {schema_bytes} bytes, over the limit of {self.max_schema_bytes}"
             )
-        secret_id = definition.http.auth_secret_id if definition.http else None
+        secret_id = definition.secret_id
         if secret_id is not None:
+            field = f"{definition.kind}.auth_secret_id"
             prefix = self.tenant_prefix(tenant_id)
             # The check is on the name alone, before any read: the answer is the same whether
             # or not the secret exists, so registration cannot probe for secrets.
             if not (_SECRET_NAME.match(secret_id) and secret_id.startswith(prefix) and ".." not in secret_id):
                 raise ValidationError(
-                    f"http.auth_secret_id: a tool's secret must be a secret name under '{prefix}'",
-                    details={"field": "http.auth_secret_id", "allowed_prefix": prefix},
+                    f"{field}: a tool's secret must be a secret name under '{prefix}'",
+                    details={"field": field, "allowed_prefix": prefix},
                 )

@@ -1,7 +1,9 @@
 """The tools a request may use: builtins, then the operator's config file, then its tenant's tools.
 
 A name resolves in that order and cannot be shadowed: registering a builtin's or a configured
-tool's name is refused. Config-file and run-time tools are ``http`` tools (a builtin needs code).
+tool's name is refused. Config-file and run-time tools are ``http`` tools (a builtin needs code)
+or ``mcp`` servers, which are never tools themselves: each of their tools is listed and called
+as ``<server>__<tool>`` (:mod:`orchestrator.tools.mcp_servers`).
 Builtin and configured tools are global; a registered tool belongs to the tenant that registered
 it, and no other tenant sees it. What may be added, and what a tenant's admin may register, is
 decided in :mod:`orchestrator.tools.registry.policy`.
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.errors import ConflictError, LimitExceededError, ToolNotFoundError, TransientError
 from orchestrator.state import DEFAULT_TENANT
 from orchestrator.tools.builtins.definitions import BUILTIN_DEFINITIONS
+from orchestrator.tools.mcp_servers import McpCatalog, split_tool_name
 from orchestrator.tools.models import TOOL_NAME_PATTERN, ToolDefinition
 from orchestrator.tools.registry.config_file import load_config_tools
 from orchestrator.tools.registry.policy import ToolPolicy, check_addable
@@ -51,6 +54,7 @@ class ToolRegistry:
         policy: ToolPolicy | None = None,
         tenant_id: str = DEFAULT_TENANT,
         unconfigured: frozenset[str] = frozenset(),
+        mcp: McpCatalog | None = None,
     ) -> None:
         self._builtins = {d.name: d for d in BUILTIN_DEFINITIONS}
         #: Builtins whose backend is not configured (web_search without a provider): never offered
@@ -61,6 +65,8 @@ class ToolRegistry:
         self._allowed_hosts = list(allowed_hosts or [])
         self._policy = policy or ToolPolicy()
         self.tenant_id = tenant_id
+        #: Shared by every tenant's view (``for_tenant`` copies are shallow); keyed by tenant inside.
+        self._mcp = mcp or McpCatalog(allowed_hosts=self._allowed_hosts)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, dynamodb_resource: Any | None = None) -> ToolRegistry:
@@ -81,6 +87,7 @@ class ToolRegistry:
             allowed_hosts=allowed,
             policy=ToolPolicy.from_settings(settings),
             unconfigured=frozenset() if is_configured(settings) else frozenset({"web_search"}),
+            mcp=McpCatalog.from_settings(settings),
         )
 
     def for_tenant(self, tenant_id: str) -> ToolRegistry:
@@ -96,29 +103,57 @@ class ToolRegistry:
         return name in self._builtins or name in self._configured
 
     def list(self) -> list[ToolDefinition]:
-        """Every tool this tenant may use; if the table is unreachable, the global ones (logged)."""
+        """Every tool this tenant may use; if the table is unreachable, the global ones (logged).
+
+        MCP servers are replaced by their tools; a server that cannot list them is skipped.
+        """
         builtins = [t for name, t in self._builtins.items() if name not in self._unconfigured]
-        tools = [*builtins, *self._configured.values()]
+        configured = list(self._configured.values())
+        tools = [*builtins, *(t for t in configured if not t.is_mcp_server)]
+        tools += self._mcp.tools("*", [t for t in configured if t.is_mcp_server])
         try:
             with _store_errors("list"):
                 stored = self._store.list(self.tenant_id)
         except TransientError:
             # A chat turn should still have the builtins when DynamoDB has a bad minute.
             return tools
-        known = {t.name for t in tools}
-        return tools + [t for t in stored if t.name not in known]
+        tools += [t for t in stored if not t.is_mcp_server]
+        tools += self._mcp.tools(self.tenant_id, [t for t in stored if t.is_mcp_server])
+        # The first of a name wins: an MCP tool cannot shadow a tool listed before it.
+        unique: dict[str, ToolDefinition] = {}
+        for tool in tools:
+            unique.setdefault(tool.name, tool)
+        return list(unique.values())
 
     def get(self, name: str) -> ToolDefinition:
         found = self._builtins.get(name) or self._configured.get(name)
         if found is None and re.fullmatch(TOOL_NAME_PATTERN, name):
             with _store_errors("get"):
                 found = self._store.get(self.tenant_id, name)
+        if found is None or found.is_mcp_server:
+            found = self._mcp_tool(name)
         if found is None:
             raise ToolNotFoundError(f"no tool named '{name}'", details={"name": name})
         return found
 
+    def _mcp_tool(self, name: str) -> ToolDefinition | None:
+        """``<server>__<tool>`` of one of this tenant's MCP servers (asking the server if need be)."""
+        parts = split_tool_name(name)
+        if parts is None or not re.fullmatch(TOOL_NAME_PATTERN, name):
+            return None
+        server_name, tool = parts
+        server = self._configured.get(server_name)
+        scope = "*"
+        if server is None:
+            with _store_errors("get"):
+                server = self._store.get(self.tenant_id, server_name)
+            scope = self.tenant_id
+        if server is None or not server.is_mcp_server:
+            return None
+        return self._mcp.tool(scope, server, tool)
+
     def register(self, definition: ToolDefinition, *, replace: bool = False) -> ToolDefinition:
-        """Add a run-time ``http`` tool for this tenant; ``replace=True`` replaces one of its own.
+        """Add an ``http`` tool or ``mcp`` server for this tenant; ``replace=True`` replaces one of its own.
 
         Builtin and configured names are never replaced (409), nor is an existing tool without
         ``replace`` (409); the policy's checks are 422; past the tenant's limit is 409.
@@ -137,6 +172,7 @@ class ToolRegistry:
                     details={"limit": self._policy.max_per_tenant},
                 )
             self._store.put(self.tenant_id, definition, replace=replace)
+        self._mcp.forget(self.tenant_id, definition.name)
         logger.info(
             "tool registered: %s (%s) for tenant %s", definition.name, definition.kind, self.tenant_id
         )
@@ -152,4 +188,5 @@ class ToolRegistry:
             )
         if not deleted:
             raise ToolNotFoundError(f"no tool named '{name}'", details={"name": name})
+        self._mcp.forget(self.tenant_id, name)
         logger.info("tool deleted: %s for tenant %s", name, self.tenant_id)
