@@ -170,7 +170,7 @@ def test_tables_are_on_demand_encrypted_and_expire_items(template: Template) -> 
 def test_secrets_start_as_placeholders_the_code_reads_as_unset(template: Template) -> None:
     secrets = _resources(template, "AWS::SecretsManager::Secret")
     provider_secrets = {name: s for name, s in secrets.items() if name != "ApiKeysSecret"}
-    assert set(provider_secrets) == {"LlmApiKeySecret", "ExternalAgentTokenSecret"}
+    assert set(provider_secrets) == {"LlmApiKeySecret", "ExternalAgentTokenSecret", "WebSearchApiKeySecret"}
     assert all(is_placeholder(s["Properties"]["SecretString"]) for s in provider_secrets.values())
 
 

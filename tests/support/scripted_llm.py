@@ -37,6 +37,7 @@ class ScriptedLLM(LLMClient):
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
         deadline: float | None = None,
+        tool_choice: str = "auto",
     ) -> ChatResult:
         self.calls.append(
             {
@@ -44,6 +45,7 @@ class ScriptedLLM(LLMClient):
                 "tools": tools,
                 "response_format": response_format,
                 "deadline": deadline,
+                "tool_choice": tool_choice,
             }
         )
         reply = self.replies.pop(0)

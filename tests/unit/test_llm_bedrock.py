@@ -221,3 +221,17 @@ def test_list_models_filters_text_models(stubbed: Any) -> None:
     )
     models = client.list_models()
     assert [(m.id, m.owned_by) for m in models] == [(MODEL, "Anthropic")]
+
+
+def test_a_required_tool_choice_becomes_converses_any() -> None:
+    from orchestrator.clients.llm.base import ToolSpec
+    from orchestrator.clients.llm.converse import converse_request
+
+    tools = [ToolSpec(name="calculator", description="math", parameters={"type": "object", "properties": {}})]
+    required = converse_request(
+        [], tools=tools, response_format=None, max_tokens=10, temperature=0, tool_choice="required"
+    )
+    default = converse_request([], tools=tools, response_format=None, max_tokens=10, temperature=0)
+
+    assert required["toolConfig"]["toolChoice"] == {"any": {}}
+    assert "toolChoice" not in default["toolConfig"]

@@ -104,3 +104,15 @@ def test_a_model_that_is_down_falls_back_to_the_rules() -> None:
 
     assert outcome.method == "heuristic"
     assert [(c.name, c.arguments) for c in outcome.calls] == [("calculator", {"expression": "6 * 7"})]
+
+
+def test_the_model_is_required_to_pick_a_tool_and_the_rules_step_in_when_it_picks_none() -> None:
+    model = choosing([])  # a model that answers in prose although a tool is needed
+
+    outcome = select_tool_calls("what is 17 * (3 + 4)?", ToolRegistry(), model, deadline=123.0)
+
+    assert model.calls[-1]["tool_choice"] == "required"
+    assert model.calls[-1]["deadline"] == 123.0
+    assert outcome.method == "heuristic"
+    assert [c.name for c in outcome.calls] == ["calculator"]
+    assert outcome.usage == TokenUsage(tokens_in=120, tokens_out=30)  # the call was made: it is billed

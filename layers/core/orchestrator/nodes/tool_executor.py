@@ -70,7 +70,7 @@ def select(call: Invocation, deps: ToolDeps) -> GraphState:
 
     state = call.state
     tools = deps.tools.for_tenant(state.tenant_id)
-    outcome = select_tool_calls(state.prompt, tools, deps.llm)
+    outcome = select_tool_calls(state.prompt, tools, deps.llm, deadline=call.deadline)
     call.meter.record_result(outcome.result)
     state.tool_calls = outcome.calls
     waiting = needs_approval(outcome.calls, tools)
@@ -140,7 +140,9 @@ def run_step(call: Invocation, deps: ToolDeps) -> NodeResult:
 
     state, step = call.state, call.step
     request = str(step.inputs.get("request") or step.description)
-    outcome = select_tool_calls(request, deps.tools.for_tenant(state.tenant_id), deps.llm)
+    outcome = select_tool_calls(
+        request, deps.tools.for_tenant(state.tenant_id), deps.llm, deadline=call.deadline
+    )
     call.meter.record_result(outcome.result)
     results = [run_call(c, state.tenant_id, deps.tools, deps.settings) for c in outcome.calls]
     if not results:

@@ -27,6 +27,10 @@ class ToolSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
+#: Whether the model may answer without a tool call ("auto") or must call one ("required").
+ToolChoice = Literal["auto", "required"]
+
+
 class TokenUsage(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
@@ -63,9 +67,12 @@ class LLMClient(ABC):
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
         deadline: float | None = None,
+        tool_choice: ToolChoice = "auto",
     ) -> ChatResult:
         """One model turn. ``response_format`` is a JSON schema the reply must follow.
 
+        ``tool_choice="required"`` asks the model to call at least one of ``tools`` (where the
+        provider supports it; the caller must still handle a reply without calls).
         ``deadline`` (a :func:`time.monotonic` instant) is when the caller must have an answer:
         retries stop, and each attempt's timeout shrinks, so the call ends by then.
         """

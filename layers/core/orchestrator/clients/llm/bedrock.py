@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.caching import Lazy
 from orchestrator.clients.bedrock_runtime import bedrock_client, bedrock_failure
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, ToolSpec
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, ToolChoice, ToolSpec
 from orchestrator.clients.llm.converse import converse_request, parse_converse, strip_json_fence
 from orchestrator.clients.llm.remote import RemoteLLMClient
 from orchestrator.clients.retrying import RetryPolicy, call_with_retries
@@ -94,11 +94,13 @@ class BedrockClient(RemoteLLMClient):
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
         deadline: float | None = None,
+        tool_choice: ToolChoice = "auto",
     ) -> ChatResult:
         request = converse_request(
             messages,
             tools=tools,
             response_format=response_format,
+            tool_choice=tool_choice,
             max_tokens=self.max_tokens,
             temperature=self.temperature,
         )

@@ -68,6 +68,7 @@ def converse_request(
     response_format: dict[str, Any] | None,
     max_tokens: int,
     temperature: float,
+    tool_choice: str = "auto",
 ) -> dict[str, Any]:
     """The Converse arguments except ``modelId``."""
     system, converse_messages = to_converse(messages, with_tools=bool(tools))
@@ -96,6 +97,9 @@ def converse_request(
                 for t in tools
             ]
         }
+        if tool_choice == "required":
+            # Converse's "any" is OpenAI's "required": at least one tool call.
+            request["toolConfig"]["toolChoice"] = {"any": {}}
     return request
 
 

@@ -15,7 +15,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.base import (
+    ChatMessage,
+    ChatResult,
+    LLMClient,
+    ModelInfo,
+    TokenUsage,
+    ToolChoice,
+    ToolSpec,
+)
 from orchestrator.clients.llm.pricing import estimate_tokens
 from orchestrator.grounding.extract import rank_sentences
 
@@ -91,6 +99,7 @@ class OfflineLLMClient(LLMClient):
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
         deadline: float | None = None,
+        tool_choice: ToolChoice = "auto",
     ) -> ChatResult:
         text = self.compose(messages)
         tokens_in = sum(estimate_tokens(m.content) for m in messages)

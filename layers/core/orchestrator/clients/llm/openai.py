@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, TokenUsage, ToolSpec
+from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, TokenUsage, ToolChoice, ToolSpec
 from orchestrator.clients.llm.pricing import estimate_tokens
 from orchestrator.clients.llm.remote import RemoteLLMClient
 from orchestrator.clients.openai_api import DEFAULT_BASE_URL, OpenAIEndpoint
@@ -179,6 +179,7 @@ class OpenAICompatibleClient(RemoteLLMClient):
         response_format: dict[str, Any] | None = None,
         model: str | None = None,
         deadline: float | None = None,
+        tool_choice: ToolChoice = "auto",
     ) -> ChatResult:
         payload: dict[str, Any] = {
             "messages": [to_wire_message(m) for m in messages],
@@ -187,7 +188,7 @@ class OpenAICompatibleClient(RemoteLLMClient):
         }
         if tools:
             payload["tools"] = [to_wire_tool(t) for t in tools]
-            payload["tool_choice"] = "auto"
+            payload["tool_choice"] = tool_choice
         if response_format:
             payload["response_format"] = to_wire_response_format(response_format)
         prompt_chars = sum(len(m.content) for m in messages)

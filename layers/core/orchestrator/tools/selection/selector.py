@@ -42,26 +42,40 @@ def _numbered(calls: list[ToolCall]) -> list[ToolCall]:
 
 
 def select_tool_calls(
-    prompt: str, registry: ToolRegistry, llm: LLMClient | None, max_calls: int = 4
+    prompt: str,
+    registry: ToolRegistry,
+    llm: LLMClient | None,
+    max_calls: int = 4,
+    *,
+    deadline: float | None = None,
 ) -> SelectionOutcome:
-    """At most ``max_calls`` calls for ``prompt``; ``method`` says who chose them."""
+    """At most ``max_calls`` calls for ``prompt``; ``method`` says who chose them.
+
+    The router already decided a tool is needed, so the model is asked with ``tool_choice``
+    required; when it still picks none (or is down), the rules choose, and the model's call is
+    still reported (it was made and billed).
+    """
+    result = None
     if llm is not None and llm.is_real_model:
         try:
             messages = [
                 ChatMessage(role="system", content=SELECTOR_SYSTEM),
                 ChatMessage(role="user", content=prompt),
             ]
-            result = llm.chat(messages, tools=[tool.to_spec() for tool in registry.list()])
+            specs = [tool.to_spec() for tool in registry.list()]
+            result = llm.chat(messages, tools=specs, tool_choice="required", deadline=deadline)
         except OrchestratorError as exc:
             # The rules still serve the common cases; the answering model may be back by then.
             logger.warning("tool selection by model failed (%s); using the rules", exc.code)
         else:
-            return SelectionOutcome(
-                calls=_numbered(result.tool_calls[:max_calls]), method="llm", result=result
-            )
+            if result.tool_calls:
+                return SelectionOutcome(
+                    calls=_numbered(result.tool_calls[:max_calls]), method="llm", result=result
+                )
+            logger.info("the model chose no tool although one is needed; using the rules")
     picked = calls_by_rules(prompt)[:max_calls]
     calls = [
         ToolCall(id=f"call_{i}", name=name, arguments=arguments)
         for i, (name, arguments) in enumerate(picked, start=1)
     ]
-    return SelectionOutcome(calls=calls, method="heuristic")
+    return SelectionOutcome(calls=calls, method="heuristic", result=result)
