@@ -5,6 +5,9 @@ Protocols (the router is judged on phrasings it has never seen):
   unseen     train on routes.json only, test on bench/routing_unseen.jsonl (written apart from
              routes.json; "blind" was never looked at while tuning)
   k-fold     routes.json + 4/5 of dev.jsonl, test on the remaining 1/5, five times
+  languages  as deployed (language identification included) on the multilingual sets:
+             routing_multilingual_tune.jsonl (keywords and thresholds were tuned on it) and
+             routing_multilingual_dev.jsonl (held out: never looked at while tuning), per language
 
     PYTHONPATH=layers/core .venv/bin/python bench/routing.py [--compare] [--calibrate]
 
@@ -26,6 +29,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEV = Path(os.environ.get("ROUTING_DEV_SET", ROOT.parent / "shared" / "intents" / "dev.jsonl"))
 UNSEEN = ROOT / "bench" / "routing_unseen.jsonl"
+MULTILINGUAL = {
+    "multilingual tune": ROOT / "bench" / "routing_multilingual_tune.jsonl",
+    "multilingual dev (held out)": ROOT / "bench" / "routing_multilingual_dev.jsonl",
+}
 
 Sample = tuple[str, str]
 #: A threshold suggestion needs at least this many out-of-fold predictions below it.
@@ -177,7 +184,8 @@ def main() -> None:
     report_accuracy(routes, embedder, dev, unseen, args.compare)
     samples = dev + [sample for samples in unseen.values() for sample in samples]
     report_deployed(router, samples, args.errors)
-    report_latency(router, [text for text, _ in samples])
+    multilingual = report_languages(router, args.errors)
+    report_latency(router, [text for text, _ in samples] + multilingual)
     if args.calibrate:
         calibrate(routes, embedder, dev)
     model_latency(routes, embedder)
@@ -238,6 +246,35 @@ def report_deployed(router: Any, samples: list[Sample], errors: bool) -> None:
                 print(f"  expected {label:15s} got {intent.name:15s} {intent.confidence:.2f} {text}")
 
 
+def report_languages(router: Any, errors: bool) -> list[str]:
+    """Deployed routing (no model) per language and set; returns the texts for the latency run."""
+    texts: list[str] = []
+    for title, path in MULTILINGUAL.items():
+        rows = read_jsonl(path)
+        texts += [row["text"] for row in rows]
+        per_language: dict[str, list[tuple[str, str]]] = {}
+        confident_wrong = unsupported = 0
+        pairs = []
+        for row in rows:
+            outcome = router.route(row["text"])
+            intent = outcome.intent
+            pairs.append((row["intent"], intent.name))
+            per_language.setdefault(row["lang"], []).append((row["intent"], intent.name))
+            unsupported += intent.method == "embedding-unsupported-language"
+            wrong = intent.name != row["intent"]
+            # Wrong and above the fallback threshold: a configured model would never see it.
+            confident_wrong += wrong and intent.confidence >= router.model_threshold(intent.name)
+            if wrong and errors:
+                print(f"  {row['lang']} expected {row['intent']:15s} got {intent.name:15s} ", end="")
+                print(f"{intent.confidence:.2f} {intent.method} [{outcome.language}] {row['text']}")
+        cells = "  ".join(f"{lang} {accuracy(p):6.1%}" for lang, p in per_language.items())
+        print(f"\n{title} ({len(rows)}): accuracy {accuracy(pairs):.1%}  [{cells}]")
+        print(f"  wrong with confidence above the model threshold: {confident_wrong}; ", end="")
+        print(f"flagged as an unsupported language: {unsupported}")
+        print(confusion(pairs, router.routes.names))
+    return texts
+
+
 def report_latency(router: Any, texts: list[str]) -> None:
     latencies = []
     for _ in range(5):
@@ -246,8 +283,8 @@ def report_latency(router: Any, texts: list[str]) -> None:
             router.classify(text)
             latencies.append((time.perf_counter() - begin) * 1000)
     print(
-        f"\nper classification over {len(latencies)} calls: p50 {statistics.median(latencies):.3f} ms, "
-        f"p99 {percentile(latencies, 0.99):.3f} ms"
+        f"\nper classification (language identification included) over {len(latencies)} calls: "
+        f"p50 {statistics.median(latencies):.3f} ms, p99 {percentile(latencies, 0.99):.3f} ms"
     )
 
 

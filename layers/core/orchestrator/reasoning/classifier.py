@@ -41,7 +41,10 @@ class _Trained:
 _KEYWORD_CAP = 3
 
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+#: Words in any script (letters and digits, accents included), with an English-style contraction.
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+#: Scripts written without spaces between words: a keyword in them matches anywhere in a run.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _normalise(text: str) -> str:
@@ -50,14 +53,22 @@ def _normalise(text: str) -> str:
 
 
 class KeywordMatcher:
-    """Counts whole-word (or, with a trailing ``*``, word-prefix) keyword hits; phrases allowed."""
+    """Counts whole-word (or, with a trailing ``*``, word-prefix) keyword hits; phrases allowed.
+
+    A keyword in Chinese or Japanese script matches as a substring: those scripts put no spaces
+    between words, so a whole sentence is one run of letters.
+    """
 
     def __init__(self, keywords: list[str]) -> None:
         self._needles = []
         for keyword in keywords:
             prefix = keyword.strip().endswith("*")
             body = _normalise(keyword.strip().rstrip("*"))
-            if body.strip():
+            if not body.strip():
+                continue
+            if _UNSPACED.search(body):
+                self._needles.append(body.strip())
+            else:
                 self._needles.append(body[:-1] if prefix else body)
 
     def __bool__(self) -> bool:

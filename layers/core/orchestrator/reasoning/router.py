@@ -8,6 +8,12 @@ is configured, is asked once for a structured verdict. Anything wrong with that 
 exception, text that is not JSON, an unknown route) leaves stage one's answer in place, so routing
 never fails because of the model. With no real model, an uncertain request goes to the default
 route (``chat``): the cheapest path, with no side effects.
+
+The prompt's language is identified first (:mod:`orchestrator.reasoning.language`, ~0.1 ms). A
+prompt in a language the routes' examples do not cover (``languages`` in routes.json) is never a
+confident embedding decision: its confidence is capped below every threshold
+(``unsupported_language_confidence``), so a real model classifies it; offline the embedding's best
+guess stands, with method ``embedding-unsupported-language``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, TokenUsage
 from orchestrator.reasoning.classifier import RouteClassifier
+from orchestrator.reasoning.language import UNDETERMINED, LanguageGuess, LanguageIdentifier
 from orchestrator.reasoning.routes import RoutesConfig, load_routes_from
 from orchestrator.state import Intent, IntentMethod
 
@@ -39,6 +46,12 @@ LLMFactory = Callable[[], "LLMClient | None"]
 _MODEL_PROMPT_CHARS = 4_000
 _ALTERNATIVES = 3
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+#: A prompt counts as written in a supported language when those languages hold at least this
+#: share of the identifier's probability (close relatives such as Galician and Portuguese share it).
+_SUPPORTED_SHARE = 0.5
+#: Below this probability the identifier is guessing (short English commands, URLs, code score
+#: 0.01 to 0.2 for some other language): no evidence of a foreign language, nor a language to name.
+_MIN_LANGUAGE_CONFIDENCE = 0.3
 
 
 class _ModelVerdict(BaseModel):
@@ -53,6 +66,8 @@ class RoutingOutcome:
     first_stage: Intent
     #: The model's reply when stage two ran (for token usage), else None.
     model_result: ChatResult | None = None
+    #: The prompt's language (ISO 639-1); None: no letters, or the identifier was only guessing.
+    language: str | None = None
 
     @property
     def usage(self) -> TokenUsage | None:
@@ -70,9 +85,15 @@ class IntentRouter:
         llm_threshold: float = 0.45,
         *,
         llm_factory: LLMFactory | None = None,
+        languages: LanguageIdentifier | None = None,
+        unsupported_language_confidence: float = 0.3,
     ) -> None:
         self.routes = routes
         self.llm_threshold = llm_threshold
+        self.languages = languages or LanguageIdentifier()
+        self.supported_languages = frozenset(routes.languages)
+        #: Ceiling on stage one's confidence for a prompt in an unsupported language.
+        self.unsupported_language_confidence = unsupported_language_confidence
         self.classifier = RouteClassifier(routes, embedder)
         self._llm = llm
         # The factory runs on the first uncertain request only: confident routing never builds a client.
@@ -80,8 +101,9 @@ class IntentRouter:
         self._llm_lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Embed the examples and train stage one now instead of on the first request."""
+        """Embed the examples, train stage one and load the language model now, not on a request."""
         self.classifier.fit()
+        self.languages.warm_up()
 
     def threshold(self, route: str) -> float:
         """Stage one's answer for ``route`` stands at or above this; below it, the default route."""
@@ -103,15 +125,30 @@ class IntentRouter:
         """The embedded classifier's answer; the default route when it is unsure."""
         return self._first_stage(text)[0]
 
-    def _first_stage(self, text: str) -> tuple[Intent, float]:
+    def language(self, text: str) -> LanguageGuess:
+        """The prompt's language, as the router sees it."""
+        return self.languages.identify(text) if text.strip() else UNDETERMINED
+
+    def understands(self, guess: LanguageGuess) -> bool:
+        """Whether the routes' examples cover the prompt's language (no letters: nothing to miss)."""
+        if guess.code in self.supported_languages or guess.confidence < _MIN_LANGUAGE_CONFIDENCE:
+            return True
+        return guess.share(self.supported_languages) >= _SUPPORTED_SHARE
+
+    def _first_stage(self, text: str) -> tuple[Intent, float, LanguageGuess]:
         default = self.routes.default_route
         if not text.strip():
-            return Intent(name=default, confidence=0.0, method="default"), 0.0
+            return Intent(name=default, confidence=0.0, method="default"), 0.0, UNDETERMINED
+        guess = self.language(text)
         scores = self.scores(text)
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         alternatives = {name: round(score, 4) for name, score in ranked[:_ALTERNATIVES]}
         best, confidence = ranked[0]
-        if confidence >= self.threshold(best):
+        if not self.understands(guess):
+            # The embedding was not trained on this language: its probabilities are not evidence.
+            confidence = min(confidence, self.unsupported_language_confidence)
+            intent = self._intent(best, round(confidence, 4), "embedding-unsupported-language", alternatives)
+        elif confidence >= self.threshold(best):
             intent = self._intent(best, round(confidence, 4), "embedding", alternatives)
         else:
             intent = Intent(
@@ -120,29 +157,31 @@ class IntentRouter:
                 method="default",
                 alternatives=alternatives,
             )
-        return intent, confidence
+        return intent, confidence, guess
 
     def route(self, text: str, *, deadline: float | None = None) -> RoutingOutcome:
         """Both stages: the model is asked only when stage one is unsure and a real model is configured."""
-        first, confidence = self._first_stage(text)
+        first, confidence, guess = self._first_stage(text)
+        language = guess.code if guess.confidence >= _MIN_LANGUAGE_CONFIDENCE else None
         top = next(iter(first.alternatives), first.name)
-        if not text.strip() or confidence >= self.model_threshold(top):
-            return RoutingOutcome(intent=first, first_stage=first)
+        unsure = first.method == "embedding-unsupported-language" or confidence < self.model_threshold(top)
+        if not text.strip() or not unsure:
+            return RoutingOutcome(intent=first, first_stage=first, language=language)
         llm = self._model()
         if llm is None or not llm.is_real_model:
-            return RoutingOutcome(intent=first, first_stage=first)
+            return RoutingOutcome(intent=first, first_stage=first, language=language)
         try:
             result = llm.chat(
                 self._model_messages(text), response_format=self._verdict_schema(), deadline=deadline
             )
         except Exception as exc:  # any model failure leaves stage one's answer in place
             logger.warning("model routing failed, keeping the embedded classifier's answer: %s", exc)
-            return RoutingOutcome(intent=first, first_stage=first)
+            return RoutingOutcome(intent=first, first_stage=first, language=language)
         verdict = self._parse_verdict(result.text)
         if verdict is None:
-            return RoutingOutcome(intent=first, first_stage=first, model_result=result)
+            return RoutingOutcome(intent=first, first_stage=first, model_result=result, language=language)
         intent = self._intent(verdict.intent, round(verdict.confidence, 4), "llm", first.alternatives)
-        return RoutingOutcome(intent=intent, first_stage=first, model_result=result)
+        return RoutingOutcome(intent=intent, first_stage=first, model_result=result, language=language)
 
     def _intent(
         self, route: str, confidence: float, method: IntentMethod, alternatives: dict[str, float]
@@ -229,5 +268,9 @@ def build_router(settings: Settings, llm_factory: LLMFactory | None = None) -> I
     # Always the embedded model: stage one must stay offline and sub-millisecond, and its
     # hyper-parameters and thresholds were chosen on these vectors.
     return IntentRouter(
-        routes, EmbeddedEmbedder(), llm_threshold=settings.router_llm_threshold, llm_factory=llm_factory
+        routes,
+        EmbeddedEmbedder(),
+        llm_threshold=settings.router_llm_threshold,
+        llm_factory=llm_factory,
+        unsupported_language_confidence=settings.router_unsupported_language_confidence,
     )

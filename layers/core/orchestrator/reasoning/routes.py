@@ -2,7 +2,9 @@
 
 Adding a route means adding an entry with a description, example utterances and, optionally,
 keywords and the graph node its plan steps run on. No code changes: the classifier is trained
-from the document when the router is built.
+from the document when the router is built. Examples and keywords may be in any language (a
+keyword in Chinese or Japanese script matches inside a run of text); ``languages`` lists the
+languages the examples cover, and a prompt in any other language is never a confident decision.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class RoutesConfig(BaseModel):
 
     routes: list[Route] = Field(min_length=2)
     default_route: str = "chat"
+    #: Languages (ISO 639-1) the examples cover. A prompt in any other language never gets a
+    #: confident embedding decision: the embedding was not trained to understand it.
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
 
     @model_validator(mode="after")

@@ -1,5 +1,6 @@
-"""Shallow English text analysis shared by the router (shape features) and the planner (clauses).
+"""Shallow text analysis shared by the router (shape features) and the planner (clauses).
 
+Clauses are English; the router's sequence markers also cover the languages of routes.json.
 Everything here is a transparent rule over the surface of the text: sequence markers, list
 numbering, punctuation and a lexicon of task verbs. No model, no network, microseconds per call.
 """
@@ -16,6 +17,25 @@ _SEQUENCE = (
 )
 SEQUENCE_MARKER = re.compile(rf"^\s*(?:and\s+)?(?:{_SEQUENCE})\b[\s,:]*", re.IGNORECASE)
 _ANY_SEQUENCE = re.compile(rf"\b(?:{_SEQUENCE}|step\s+\d+)\b", re.IGNORECASE)
+#: The same markers in the other languages routes.json has examples in (fr, es, de, it, pt; ja, zh
+#: need no word boundaries). Only the router's shape features use them; the planner's clause
+#: splitting stays English.
+_OTHER_SEQUENCE = re.compile(
+    r"\b(?:d'abord|ensuite|puis|enfin|étape\s+\d+|primero|luego|después|finalmente|paso\s+\d+|"
+    r"zuerst|dann|danach|anschließend|schließlich|schritt\s+\d+|poi|quindi|infine|fase\s+\d+|"
+    r"primeiro|depois|em\s+seguida|por\s+fim|etapa\s+\d+)\b|まず|次に|それから|最後に|首先|然后|接着|最后",
+    re.IGNORECASE,
+)
+#: A leading sequence marker of those languages ("puis …", "y luego …", "und dann …", "然后…").
+_OTHER_MARKER = re.compile(
+    r"^\s*(?:(?:et|y|und|e)\s+)?(?:(?:d'abord|ensuite|puis|enfin|primero|luego|después|finalmente|"
+    r"zuerst|dann|danach|anschließend|schließlich|poi|quindi|infine|primeiro|depois|em\s+seguida|"
+    r"por\s+fim)\b|まず|次に|それから|最後に|首先|然后|接着|最后)[\s,:、，：]*",
+    re.IGNORECASE,
+)
+_OTHER_MARKER_AHEAD = _OTHER_MARKER.pattern.removeprefix("^\\s*")
+#: Clause separators of Chinese and Japanese (full-width comma, enumeration comma, colon, semicolon).
+_CJK_SEPARATOR = re.compile(r"[，、：；]")
 
 #: "1. …", "2) …", "- …", "* …", "Step 3: …" at a line start or inline after whitespace.
 _LIST_ITEM = re.compile(r"(?:^|\s)(?:\(?\d{1,2}[.)]|step\s+\d{1,2}\s*[:.)-]|[-*•])\s+", re.IGNORECASE)
@@ -50,7 +70,7 @@ ACTION_VERBS = frozenset(_ACTION_VERB_LIST.split())
 _URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 _MATH = re.compile(r"\d\s*[-+*/^×x÷]\s*\d|\d[\d,.]*\s*%|\b\d[\d,.]*\b\D{1,40}\b\d[\d,.]*\b")
 _CODE = re.compile(r"[{}\[\];=]|\w\([^()]{0,200}\)|\b(?:print|import|def|lambda|console\.log|SELECT)\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])|(?<=[。！？])\s*(?=\S)")
 _SEMICOLON = re.compile(r"\s*;\s*")
 _HEADING = re.compile(r"^\s*([^:]{3,80}):\s+(?=\S)")
 _WORD = re.compile(r"[A-Za-z']+")
@@ -77,7 +97,9 @@ def _first_word(text: str) -> str:
 def _strip_marker(text: str) -> tuple[str, bool]:
     match = SEQUENCE_MARKER.match(text)
     if match is None:
-        return text.strip(), False
+        other = _OTHER_MARKER.match(text)
+        rest = text[other.end() :].strip() if other else ""
+        return (rest, True) if rest else (text.strip(), False)
     rest = text[match.end() :].strip()
     # "First quarter revenue …" is not a marker: one must be set off by punctuation or lead a verb.
     if any(mark in match.group(0) for mark in ",:") or _first_word(rest) in ACTION_VERBS:
@@ -87,18 +109,25 @@ def _strip_marker(text: str) -> tuple[str, bool]:
 
 def _split_actions(sentence: str) -> list[Clause]:
     """Split one sentence at ", " / " and " / " then " where the next fragment starts a new action."""
-    pieces = re.split(r"(,\s*(?:and\s+)?|\s+and\s+(?=then\b)|\s+and\s+|\s+then\s+)", sentence)
+    pieces = re.split(
+        rf"(,\s*(?:and\s+)?|\s+and\s+(?=then\b)|\s+and\s+|\s+then\s+|[，、；]\s*"
+        rf"|\s+(?:et|y|und|e)\s+(?={_OTHER_MARKER_AHEAD}))",
+        sentence,
+        flags=re.IGNORECASE,
+    )
     clauses: list[Clause] = []
     buffer, buffer_sequenced = pieces[0], False
     for separator, fragment in zip(pieces[1::2], pieces[2::2], strict=True):
         body, sequenced = _strip_marker(fragment)
         sequenced = sequenced or separator.strip().lower().endswith("then")
-        if _first_word(body) in ACTION_VERBS and len(_WORD.findall(body)) >= 2:
-            clauses.append(Clause(buffer.strip(" ,.;:"), buffer_sequenced))
+        # A marker of another language opens a step too ("…, puis fais un graphique").
+        opens = _first_word(body) in ACTION_VERBS and len(_WORD.findall(body)) >= 2
+        if opens or (body and _OTHER_MARKER.match(fragment)):
+            clauses.append(Clause(buffer.strip(" ,.;:。"), buffer_sequenced))
             buffer, buffer_sequenced = body, sequenced
         else:
             buffer += separator + fragment
-    clauses.append(Clause(buffer.strip(" ,.;:"), buffer_sequenced))
+    clauses.append(Clause(buffer.strip(" ,.;:。"), buffer_sequenced))
     return [c for c in clauses if c.text]
 
 
@@ -139,13 +168,16 @@ def shape_features(text: str) -> list[float]:
     """
     _, clauses = split_clauses(text)
     words = len(_WORD.findall(text))
+    # Chinese and Japanese have no spaces or English verbs to split on: count their separators.
+    extra = min(len(_CJK_SEPARATOR.findall(text)), 3)
+    sequenced = _ANY_SEQUENCE.search(text) or _OTHER_SEQUENCE.search(text) or _LIST_ITEM.search(text)
     return [
-        min(len(clauses) - 1, 3) / 3 if clauses else 0.0,
-        1.0 if _ANY_SEQUENCE.search(text) or _LIST_ITEM.search(text) else 0.0,
+        min(max(len(clauses) - 1, extra), 3) / 3 if clauses else 0.0,
+        1.0 if sequenced else 0.0,
         1.0 if _URL.search(text) else 0.0,
         1.0 if _MATH.search(text) else 0.0,
         1.0 if _CODE.search(text) else 0.0,
-        1.0 if text.rstrip().endswith("?") else 0.0,
+        1.0 if text.rstrip().endswith(("?", "？")) else 0.0,
         min(words, 40) / 40,
     ]
 

@@ -4,7 +4,8 @@ Used when no real model is configured. Each rule is a regular expression a reade
 a Python code block or "run this code: ..." → ``run_python``; a URL → ``fetch_url``;
 "what time is it (in Tokyo)" → ``current_time``; an arithmetic expression ("17 * (3 + 4)",
 "2^10", "15% of 240", "square root of 2") → ``calculator``. Anything else selects nothing,
-and the answer says no tool was used.
+and the answer says no tool was used. Time questions and arithmetic words are also recognised in
+the other languages routes.json has examples in (fr, es, de, it, pt, ja, zh).
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ _TIME = re.compile(
     r"\bwhat\s+time\s+is\s+it\b|\b(?:current|local|exact)\s+(?:date\s+and\s+)?time\b"
     r"|\btime\s+(?:is\s+it\s+)?(?:right\s+)?now\b|\b(?:today'?s|current)\s+date\b"
     r"|\bwhat\s+(?:day|date)\s+is\s+(?:it|today)\b|\bdate\s+today\b|\bwhat\s+is\s+the\s+date\b"
-    r"|\bwhat(?:'s|\s+is)\s+today\b",
+    r"|\bwhat(?:'s|\s+is)\s+today\b"
+    # fr, es, de, it, pt: "quelle heure", "qué hora", "wie spät", "che ore sono", "que horas são" …
+    r"|\bquelle\s+heure\b|\bquel\s+jour\s+sommes\b|\bdate\s+d'aujourd'hui\b"
+    r"|\bqu[ée]\s+hora\b|\bqu[ée]\s+d[íi]a\s+es\s+hoy\b|\bfecha\s+de\s+hoy\b"
+    r"|\bwie\s+sp[äa]t\b|\buhrzeit\b|\bwelche[rs]?\s+(?:tag|datum)\s+(?:ist\s+)?heute\b"
+    r"|\bche\s+or[ae]\s+(?:sono|è)\b|\bche\s+giorno\s+è\s+oggi\b|\bdata\s+di\s+oggi\b"
+    r"|\bque\s+horas\b|\bque\s+dia\s+é\s+hoje\b|\bdata\s+de\s+hoje\b"
+    # ja, zh (no word boundaries)
+    r"|何時|今日は何日|今日の日付|几点|现在时间|今天几号|今天是几月几号",
     re.IGNORECASE,
 )
 _IANA = re.compile(
@@ -35,6 +44,12 @@ _IANA = re.compile(
 )
 _TZ_PLACE = re.compile(
     r"\bin\s+([A-Za-z][A-Za-z .'-]{1,30}?)\s*(?:\?|\.|!|,|$|\bright\s+now\b|\bnow\b|\btoday\b)"
+)
+#: "à Paris", "en Tokio", "a Roma", "em Lisboa": the other languages' "in".
+_TZ_PLACE_ELSEWHERE = re.compile(
+    r"\b(?:à|a|en|em|no|na|nach)\s+([^\W\d_][^\W\d_ .'-]*(?:[ .'-]+[^\W\d_]+){0,3}?)"
+    r"\s*(?:\?|\.|!|,|$|\s(?:maintenant|ahora|jetzt|gerade|adesso|agora|en\s+ce\s+moment)\b)",
+    re.IGNORECASE,
 )
 _PLACES = {
     "utc": "UTC",
@@ -75,6 +90,56 @@ _PLACES = {
     "mexico city": "America/Mexico_City",
     "johannesburg": "Africa/Johannesburg",
     "cairo": "Africa/Cairo",
+    # The same cities as French, Spanish, German, Italian and Portuguese write them.
+    "londres": "Europe/London",
+    "londra": "Europe/London",
+    "parís": "Europe/Paris",
+    "parigi": "Europe/Paris",
+    "berlín": "Europe/Berlin",
+    "berlino": "Europe/Berlin",
+    "roma": "Europe/Rome",
+    "moscou": "Europe/Moscow",
+    "moscú": "Europe/Moscow",
+    "moskau": "Europe/Moscow",
+    "mosca": "Europe/Moscow",
+    "tokio": "Asia/Tokyo",
+    "tóquio": "Asia/Tokyo",
+    "pékin": "Asia/Shanghai",
+    "pekín": "Asia/Shanghai",
+    "pequim": "Asia/Shanghai",
+    "pechino": "Asia/Shanghai",
+    "sídney": "Australia/Sydney",
+    "nueva york": "America/New_York",
+    "nova york": "America/New_York",
+    "nova iorque": "America/New_York",
+    "são paulo": "America/Sao_Paulo",
+    "lisboa": "Europe/Lisbon",
+    "lisbonne": "Europe/Lisbon",
+    "lisbona": "Europe/Lisbon",
+    "ciudad de méxico": "America/Mexico_City",
+}
+#: Cities written in Japanese or Chinese script, found anywhere in the prompt.
+_CJK_PLACES = {
+    "東京": "Asia/Tokyo",
+    "东京": "Asia/Tokyo",
+    "大阪": "Asia/Tokyo",
+    "ロンドン": "Europe/London",
+    "伦敦": "Europe/London",
+    "パリ": "Europe/Paris",
+    "巴黎": "Europe/Paris",
+    "ベルリン": "Europe/Berlin",
+    "柏林": "Europe/Berlin",
+    "ニューヨーク": "America/New_York",
+    "纽约": "America/New_York",
+    "北京": "Asia/Shanghai",
+    "上海": "Asia/Shanghai",
+    "香港": "Asia/Hong_Kong",
+    "シドニー": "Australia/Sydney",
+    "悉尼": "Australia/Sydney",
+    "ソウル": "Asia/Seoul",
+    "首尔": "Asia/Seoul",
+    "シンガポール": "Asia/Singapore",
+    "新加坡": "Asia/Singapore",
 }
 
 _NUM = r"\d+(?:\.\d+)?"
@@ -85,6 +150,22 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, replacement in (
         (r"(?<=\d),(?=\d{3}\b)", ""),  # 1,000 → 1000
         (rf"({_NUM})\s*(?:%|percent)\s+of\s+({_NUM})", r"(\1/100*\2)"),
+        # "15 % de 240" (fr, es, pt), "15 % von 240", "15% di 240"; ja "240の15%", zh "240的15%".
+        (rf"({_NUM})\s*%\s+(?:de|del|von|di|do|da)\s+({_NUM})", r"(\1/100*\2)"),
+        (rf"({_NUM})\s*[の的]\s*({_NUM})\s*[%％]", r"(\2/100*\1)"),
+        # Operator words of fr, es, de, it, pt, ja, zh, only between two numbers.
+        (
+            r"(?<=\d)\s*(?:fois|mal|vezes|per|por|multiplicado\s+por|moltiplicato\s+per|"
+            r"multipli[ée]\s+par|かける|掛ける|×|乘以|乘)\s*(?=\d)",
+            " * ",
+        ),
+        (
+            r"(?<=\d)\s*(?:divis[ée]\s+par|dividido\s+(?:por|entre)|geteilt\s+durch|diviso\s+per|"
+            r"diviso|割る|除以)\s*(?=\d)",
+            " / ",
+        ),
+        (r"(?<=\d)\s*(?:más|mais|più|足す|加上|加)\s*(?=\d)", " + "),
+        (r"(?<=\d)\s*(?:moins|menos|meno|引く|减去|减)\s*(?=\d)", " - "),
         (rf"square\s+root\s+of\s+({_NUM})", r"sqrt(\1)"),
         (rf"({_NUM})\s+to\s+the\s+power\s+of\s+({_NUM})", r"\1**\2"),
         (rf"({_NUM})\s+squared\b", r"(\1**2)"),
@@ -133,10 +214,13 @@ def _timezone(prompt: str) -> str | None:
     iana = _IANA.search(prompt)
     if iana:
         return iana.group(1)
-    place = _TZ_PLACE.search(prompt)
-    if place:
-        return _PLACES.get(" ".join(place.group(1).lower().replace(".", "").split()))
-    return None
+    for pattern in (_TZ_PLACE, _TZ_PLACE_ELSEWHERE):
+        place = pattern.search(prompt)
+        if place:
+            zone = _PLACES.get(" ".join(place.group(1).lower().replace(".", "").split()))
+            if zone:
+                return zone
+    return next((zone for name, zone in _CJK_PLACES.items() if name in prompt), None)
 
 
 def _code(prompt: str) -> tuple[str | None, str]:
