@@ -55,6 +55,7 @@ e2e: install-dev
 bench: install-dev
 	PYTHONPATH=layers/core $(BIN)/python bench/imports.py
 	PYTHONPATH=layers/core $(BIN)/python bench/chat_latency.py
+	PYTHONPATH=layers/core $(BIN)/python bench/streaming.py
 	PYTHONPATH=layers/core $(BIN)/python bench/routing.py
 	PYTHONPATH=layers/core $(BIN)/python bench/retrieval.py
 

@@ -58,7 +58,8 @@ def test_the_application_template_builds_the_whole_stack(monkeypatch: pytest.Mon
     with LocalRuntime(ROOT / "template.yaml", repo_root=ROOT, stack_name="app") as runtime:
         tables = boto3.client("dynamodb").list_tables()["TableNames"]
         assert sorted(tables) == sorted(
-            f"app-{name}Table" for name in ("Conversations", "Cache", "Runs", "Tools", "Documents")
+            f"app-{name}Table"
+            for name in ("Conversations", "Cache", "Runs", "RunEvents", "Tools", "Documents")
         )
         settings = {
             p["Name"]: p["Value"]
@@ -66,7 +67,8 @@ def test_the_application_template_builds_the_whole_stack(monkeypatch: pytest.Mon
         }
         assert settings["/orchestrator/dev/llm_provider"] == "offline"
         assert settings["/orchestrator/dev/router_llm_threshold"] == "0.45"
-        assert len(boto3.client("lambda").list_functions()["Functions"]) == 10
+        # The seven graph nodes, the API and streaming functions, the code executor, ingestion.
+        assert len(boto3.client("lambda").list_functions()["Functions"]) == 11
         # The uploads bucket, wired to the ingestion function as SAM's S3 event does on AWS.
         (bucket,) = [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
         assert bucket == runtime.physical_id("DocumentUploadsBucket") == "document-uploads-local"

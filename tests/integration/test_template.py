@@ -70,11 +70,17 @@ def test_every_function_points_at_an_existing_handler_file(template: Template) -
     functions = _resources(template, "AWS::Serverless::Function")
     assert set(functions) == NODE_FUNCTIONS | {
         "ApiFunction",
+        "StreamFunction",
         "CodeExecutorFunction",
         "DocumentIngestFunction",
     }
     for logical_id in functions:
         props = template.function_properties(logical_id)
+        if props["Handler"] == "run.sh":  # the Lambda Web Adapter runs the script (StreamFunction)
+            script = ROOT / props["CodeUri"] / "run.sh"
+            assert script.is_file() and script.stat().st_mode & 0o111, logical_id
+            assert "orchestrator.api:create_app" in script.read_text()
+            continue
         module = props["Handler"].rsplit(".", 1)[0]
         assert (ROOT / props["CodeUri"] / f"{module}.py").is_file(), logical_id
 
@@ -135,6 +141,11 @@ def test_environment_variables_name_settings(template: Template) -> None:
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_TRACE_DISABLED",
         "SETTINGS_SSM_PATH",
+        # The Lambda Web Adapter's own (StreamFunction).
+        "AWS_LAMBDA_EXEC_WRAPPER",
+        "AWS_LWA_INVOKE_MODE",
+        "AWS_LWA_PORT",
+        "AWS_LWA_READINESS_CHECK_PATH",
     }
     for logical_id in _resources(template, "AWS::Serverless::Function"):
         variables = template.function_properties(logical_id)["Environment"]["Variables"]
@@ -162,6 +173,7 @@ def test_tables_are_on_demand_encrypted_and_expire_items(template: Template) -> 
         "ConversationsTable": [("pk", "HASH"), ("sk", "RANGE")],
         "CacheTable": [("pk", "HASH"), ("sk", "RANGE")],
         "RunsTable": [("run_id", "HASH")],
+        "RunEventsTable": [("pk", "HASH"), ("seq", "RANGE")],
         "ToolsTable": [("tenant_id", "HASH"), ("name", "RANGE")],
         "DocumentsTable": [("pk", "HASH"), ("sk", "RANGE")],
     }
@@ -214,33 +226,40 @@ def test_functions_get_least_privilege(template: Template) -> None:
 
     llm_secret = ("AWSSecretsManagerGetSecretValuePolicy", "LlmApiKeySecret")
     models = ("ManagedPolicy", "ModelAccessPolicy")
+    # Every graph node publishes progress for streaming clients (Node.run), and only writes there.
+    for node_function in NODE_FUNCTIONS:
+        assert ("DynamoDBWritePolicy", "RunEventsTable") in _policies(template, node_function)
+
+    def beyond_progress(logical_id: str) -> set[tuple[str, str]]:
+        return beyond_settings(logical_id) - {("DynamoDBWritePolicy", "RunEventsTable")}
+
     # The router answers repeated prompts from the cache (read only; the memory node writes it).
-    assert beyond_settings("IntentRouterFunction") == {
+    assert beyond_progress("IntentRouterFunction") == {
         llm_secret,
         models,
         ("DynamoDBReadPolicy", "CacheTable"),
     }
-    assert beyond_settings("PlannerFunction") == {llm_secret, models}
-    assert beyond_settings("GroundingFunction") == {("DynamoDBReadPolicy", "DocumentsTable"), models}
-    assert beyond_settings("ExternalAgentFunction") == {
+    assert beyond_progress("PlannerFunction") == {llm_secret, models}
+    assert beyond_progress("GroundingFunction") == {("DynamoDBReadPolicy", "DocumentsTable"), models}
+    assert beyond_progress("ExternalAgentFunction") == {
         ("AWSSecretsManagerGetSecretValuePolicy", "ExternalAgentTokenSecret"),
         ("ManagedPolicy", "AgentSecretsPolicy"),  # tokens of configured agents: /orchestrator/<Env>/agents/*
     }
-    assert beyond_settings("ToolExecutorFunction") == {
+    assert beyond_progress("ToolExecutorFunction") == {
         llm_secret,
         models,
         ("DynamoDBReadPolicy", "ToolsTable"),
         ("ManagedPolicy", "ToolSecretsPolicy"),
         ("LambdaInvokePolicy", "CodeExecutorFunction"),  # run_python runs there
     }
-    assert beyond_settings("LlmAgentFunction") == {
+    assert beyond_progress("LlmAgentFunction") == {
         llm_secret,
         models,
         ("DynamoDBReadPolicy", "ConversationsTable"),
         ("DynamoDBReadPolicy", "ToolsTable"),
         ("ManagedPolicy", "ToolSecretsPolicy"),
     }
-    assert beyond_settings("MemoryStoreFunction") == {
+    assert beyond_progress("MemoryStoreFunction") == {
         ("DynamoDBCrudPolicy", "ConversationsTable"),
         ("DynamoDBCrudPolicy", "CacheTable"),
         ("DynamoDBCrudPolicy", "RunsTable"),
@@ -277,6 +296,15 @@ def test_functions_get_least_privilege(template: Template) -> None:
         ("DynamoDBCrudPolicy", "DocumentsTable"),
         models,
     }
+    # Streaming: start chat turns, read their progress and run records; no model, no writes.
+    assert beyond_settings("StreamFunction") == {
+        ("AWSSecretsManagerGetSecretValuePolicy", "ApiKeysSecret"),
+        ("DynamoDBReadPolicy", "RunEventsTable"),
+        ("DynamoDBReadPolicy", "RunsTable"),
+        ("Statement", "states:StartSyncExecution"),
+        ("Statement", "states:StartExecution"),
+    }
+    assert ("DynamoDBReadPolicy", "RunEventsTable") in api
     # Untrusted code: its network interfaces (and logs), nothing else, not even its settings.
     assert _policies(template, "CodeExecutorFunction") == {
         ("ManagedPolicy", "AWSLambdaVPCAccessExecutionRole")
@@ -487,3 +515,22 @@ def test_the_uploads_bucket_is_private_encrypted_short_lived_and_feeds_ingestion
     assert event["Properties"]["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
     api_env = template.function_properties("ApiFunction")["Environment"]["Variables"]
     assert api_env["DOCUMENT_UPLOADS_BUCKET"] == {"Ref": "DocumentUploadsBucket"}
+
+
+def test_streaming_goes_through_a_response_stream_function_url_with_the_web_adapter(
+    template: Template,
+) -> None:
+    stream = template.function_properties("StreamFunction")
+    api = template.function_properties("ApiFunction")
+    assert stream["CodeUri"] == api["CodeUri"]  # the same app, served by uvicorn instead of Mangum
+    assert stream["FunctionUrlConfig"] == {"AuthType": "NONE", "InvokeMode": "RESPONSE_STREAM"}
+    variables = stream["Environment"]["Variables"]
+    assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
+    assert variables["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert variables["AUTH_ENABLED"] == {"Ref": "AuthEnabled"}  # the app checks the bearer key
+    (adapter,) = [layer for layer in stream["Layers"] if layer != {"Ref": "CoreLayer"}]
+    assert "LambdaAdapterLayerArm64:${WebAdapterLayerVersion}" in adapter["Fn::Sub"]
+    assert template.document["Parameters"]["WebAdapterLayerVersion"]["Default"] >= 1
+    assert stream["Timeout"] > api["Timeout"]  # a stream is not cut at the HTTP API's 30 s
+    requirements = (ROOT / "functions" / "api" / "requirements.txt").read_text()
+    assert "sse-starlette==" in requirements and "uvicorn==" in requirements

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.2, ge=0, le=2)
     llm_max_tool_rounds: int = Field(default=4, ge=0, le=20)
     llm_history_token_budget: int = Field(default=2000, ge=0)
+    #: The model's context window in tokens: bounds what the OpenAI-compatible route accepts
+    #: (a conversation of up to this minus the answer's tokens, at about four characters a token).
+    llm_context_tokens: int = Field(default=8192, gt=0)
+    #: The most a caller may ask for with ``max_tokens`` (OpenAI-compatible route).
+    llm_max_output_tokens: int = Field(default=4096, gt=0)
     #: JSON object: model id → {"input_per_1k": USD, "output_per_1k": USD}.
     llm_price_table: dict[str, dict[str, float]] = Field(default_factory=dict)
 
@@ -103,11 +108,19 @@ class Settings(BaseSettings):
     #: SSM parameter holding the routes JSON; used when ROUTES_CONFIG_PATH is not set.
     routes_ssm_parameter: str | None = None
     router_llm_threshold: float = Field(default=0.45, ge=0, le=1)
+    #: Ceiling on the embedded router's confidence for a prompt in a language its routes have no
+    #: examples in (``languages`` in routes.json): below every threshold, so a real model decides.
+    router_unsupported_language_confidence: float = Field(default=0.3, ge=0, lt=0.35)
     planner_max_steps: int = Field(default=6, ge=2, le=20)
 
     # API limits
     max_prompt_chars: int = Field(default=8000, gt=0)
     max_metadata_bytes: int = Field(default=4096, gt=0)
+    #: Hard cap on the text of one OpenAI-compatible request's messages (UTF-8 bytes), whatever
+    #: the context window: the run's state must stay under Step Functions' 256 KiB payload.
+    openai_max_messages_bytes: int = Field(default=160_000, gt=0)
+    #: ``max_tokens`` of the one short model call answering a chat UI's background task (titles, tags).
+    openai_task_max_tokens: int = Field(default=200, gt=0)
     #: Containers nested in a JSON body; DynamoDB stores 32 levels and a run record adds a few.
     max_json_depth: int = Field(default=20, ge=2, le=32)
     #: Models a caller may pick with ``metadata.model`` (CSV or JSON), besides the default and the
@@ -135,6 +148,17 @@ class Settings(BaseSettings):
     runs_table: str = "orchestrator-runs"
     tools_table: str = "orchestrator-tools"
     documents_table: str = "orchestrator-documents"
+    #: Progress records of runs (what POST /v1/chat streams); empty turns them off.
+    run_events_table: str = "orchestrator-run-events"
+    #: How long progress records are kept: only a watching client reads them.
+    run_events_ttl_s: int = Field(default=900, ge=60)
+    #: Answer tokens are written in batches: at most this often, or once this many characters wait.
+    run_events_flush_ms: float = Field(default=50.0, ge=0)
+    run_events_flush_chars: int = Field(default=200, ge=1)
+    #: A streaming chat reads the run's progress records this often.
+    stream_poll_ms: float = Field(default=75.0, ge=10)
+    #: A keep-alive comment goes out after this many seconds without an event.
+    stream_ping_s: float = Field(default=15.0, gt=0)
     cache_ttl_s: int = Field(default=3600, ge=0)
     #: Also answer a prompt from the same user's cached answer on the same route to a paraphrase.
     semantic_cache_enabled: bool = False

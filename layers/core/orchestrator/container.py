@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from orchestrator.grounding.uploads import DocumentUploads
     from orchestrator.memory import ConversationMemory, ResponseCache, RunStore
     from orchestrator.memory.approvals import ApprovalStore
+    from orchestrator.memory.run_events import RunEventStore
     from orchestrator.memory.semantic_cache import SemanticCache
     from orchestrator.reasoning.planner import Planner
     from orchestrator.reasoning.router import IntentRouter
@@ -185,6 +186,20 @@ class Container:
             return RunStore(self.settings.runs_table, region=self.settings.aws_region)
 
         return self._once("run_store", build)
+
+    @property
+    def run_events(self) -> RunEventStore | None:
+        """Progress records of runs, for streaming clients; None when ``RUN_EVENTS_TABLE`` is empty."""
+
+        def build() -> RunEventStore | None:
+            from orchestrator.memory.run_events import RunEventStore
+
+            name = self.settings.run_events_table
+            if not name:
+                return None
+            return RunEventStore(name, region=self.settings.aws_region, ttl_s=self.settings.run_events_ttl_s)
+
+        return self._once("run_events", build)
 
     @property
     def approvals(self) -> ApprovalStore:

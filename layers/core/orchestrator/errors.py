@@ -35,6 +35,19 @@ class NotFoundError(OrchestratorError):
     status_code = 404
 
 
+class UnsupportedParameterError(OrchestratorError):
+    """A request option this path cannot honour (OpenAI ``n>1``, tools on the offline provider)."""
+
+    code = "unsupported_parameter"
+    status_code = 400
+
+
+class ModelNotFoundError(NotFoundError):
+    """An OpenAI-compatible request named a model the orchestrator does not offer."""
+
+    code = "model_not_found"
+
+
 class PayloadTooLargeError(OrchestratorError):
     code = "payload_too_large"
     status_code = 413
@@ -212,6 +225,8 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         OrchestratorError,
         ValidationError,
         NotFoundError,
+        UnsupportedParameterError,
+        ModelNotFoundError,
         PayloadTooLargeError,
         UnsupportedMediaTypeError,
         DocumentParseError,

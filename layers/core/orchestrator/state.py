@@ -8,6 +8,8 @@ payload at 256 KiB.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -15,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 NodeName = Literal["llm_agent", "tool_executor", "grounding", "external_agent"]
-IntentMethod = Literal["embedding", "llm", "default", "cache"]
+IntentMethod = Literal["embedding", "embedding-unsupported-language", "llm", "default", "cache", "client"]
 
 #: Tenant of runs that name none (EventBridge events from before tenants, auth off).
 DEFAULT_TENANT = "default"
@@ -156,6 +158,61 @@ class Response(_Model):
     model: str | None = None
     #: False when the answer is empty or the model was cut off: shown, but never cached.
     complete: bool = True
+    #: The last model call's finish reason (``stop``, ``length``, ``tool_calls``…), when known.
+    finish_reason: str | None = None
+    #: Calls to tools the client supplied (``ClientTurn.tools``): returned to it, never run here.
+    client_tool_calls: list[ToolCall] = Field(default_factory=list)
+
+
+class ClientMessage(_Model):
+    """One message of a conversation the client keeps itself (OpenAI ``messages``)."""
+
+    role: Literal["user", "assistant", "tool"]
+    content: str = ""
+    tool_call_id: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+
+
+class ClientTool(_Model):
+    """A function tool the client offers (OpenAI ``tools``): the model may call it, the client runs it."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ClientTurn(_Model):
+    """What a client that keeps its own conversation sent besides the prompt (the OpenAI surface).
+
+    With ``history`` set, the agent reads the conversation from here instead of memory: the
+    client is the source of truth, and memory only records the turn.
+    """
+
+    #: The client's system prompt: added after the orchestrator's own rules.
+    system: str | None = None
+    #: Earlier turns, oldest first; None: read memory as usual.
+    history: list[ClientMessage] | None = None
+    #: Messages after the prompt (an assistant's tool calls and the client's tool results).
+    followups: list[ClientMessage] = Field(default_factory=list)
+    tools: list[ClientTool] = Field(default_factory=list)
+    #: OpenAI ``response_format`` (``json_object`` or ``json_schema``), passed to the model.
+    response_format: dict[str, Any] | None = None
+    max_tokens: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    #: A route the client chose (``orchestrator/<route>`` models): classification is skipped.
+    route: str | None = None
+    #: One model call, nothing else: no orchestrator tools (passthrough models, UI background tasks).
+    direct: bool = False
+    #: A chat UI's background task (title, tags): not remembered, not cached.
+    background: bool = False
+
+    def fingerprint(self) -> str:
+        """A digest of everything besides the prompt that shapes the answer (the cache key's part)."""
+        shaping = self.model_dump(
+            mode="json",
+            include={"system", "history", "followups", "tools", "response_format", "route", "direct"},
+        )
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:32]
 
 
 class ErrorInfo(_Model):
@@ -207,6 +264,8 @@ class GraphState(_Model):
     metadata: dict[str, Any] = Field(default_factory=dict)
     started_at: str = Field(default_factory=utc_now)
     intent: Intent | None = None
+    #: The prompt's language (ISO 639-1) as the router identified it; None: not identified.
+    language: str | None = Field(default=None, max_length=8)
     plan: list[PlanStep] = Field(default_factory=list)
     #: Ids of the plan steps the state machine runs next (one dependency wave at a time).
     pending_steps: list[PlanStep] = Field(default_factory=list)
@@ -222,6 +281,14 @@ class GraphState(_Model):
     #: A chat turn (Express, at most 5 minutes, no task tokens) hands over to a Standard run instead.
     asynchronous: bool = False
     approval: Approval = Field(default_factory=Approval)
+    #: Set by the OpenAI-compatible API: the client's own conversation, tools and options.
+    client: ClientTurn | None = None
+
+    def cache_prompt(self) -> str:
+        """The response cache's key text: the prompt, plus the client's conversation when it sent one."""
+        if self.client is None:
+            return self.prompt
+        return f"{self.prompt}\n\x00client:{self.client.fingerprint()}"
 
     def add_usage(self, key: str, usage: NodeUsage) -> None:
         """Record a node's usage; repeated keys (loops, steps) accumulate."""

@@ -82,3 +82,30 @@ def test_an_eventbridge_run_takes_its_execution_name_as_run_id() -> None:
     out = run(deps_with(router, FakeCache()), GraphState(user_id="ada", prompt="Hi"), execution_name="exec-7")
 
     assert out.run_id == "exec-7"
+
+
+def test_a_route_the_client_chose_skips_classification() -> None:
+    from orchestrator.reasoning.routes import load_routes_from
+    from orchestrator.state import ClientTurn
+
+    router = FakeRouter(RoutingOutcome(intent=CHAT, first_stage=CHAT))
+    router.routes = load_routes_from(None, None)  # type: ignore[attr-defined]
+    state = GraphState(user_id="ada", prompt="Hello", client=ClientTurn(route="rag"))
+
+    out = run(deps_with(router, FakeCache()), state)
+
+    assert out.intent is not None and (out.intent.name, out.intent.method) == ("rag", "client")
+    assert router.prompts == []
+
+
+def test_the_cache_keys_on_the_clients_conversation_too() -> None:
+    from orchestrator.state import ClientMessage, ClientTurn
+
+    cache, router = FakeCache(), FakeRouter(RoutingOutcome(intent=CHAT, first_stage=CHAT))
+    cache.put("default", "ada", "And then?", {"response": {"text": "Story A"}}, 60)
+    history = [ClientMessage(role="user", content="Tell story B")]
+    state = GraphState(user_id="ada", prompt="And then?", client=ClientTurn(history=history))
+
+    out = run(deps_with(router, cache), state)
+
+    assert out.cached is False and router.prompts == ["And then?"]

@@ -81,3 +81,28 @@ def test_a_failed_run_is_still_remembered_with_its_error() -> None:
     run = d.runs.get("acme", state.run_id)
     assert turn.ok is False and "model_unavailable" in turn.response
     assert run is not None and run.status == "FAILED"
+
+
+def test_a_chat_uis_background_task_is_neither_remembered_nor_cached() -> None:
+    from orchestrator.state import ClientTurn
+
+    d, state = (
+        deps(),
+        answered("Trip to Vienna", client=ClientTurn(background=True, direct=True, route="chat")),
+    )
+
+    record(d, state)
+
+    assert d.conversations.recent("acme", "ada", "s1", 5) == []
+    assert d.cache.get("acme", "ada", state.cache_prompt()) is None
+    assert d.runs.get("acme", state.run_id) is not None
+
+
+def test_a_client_tool_call_is_not_cached() -> None:
+    d = deps()
+    state = answered("", intent="chat")
+    state.response = Response(text="", client_tool_calls=[ToolCall(id="c", name="w")])
+
+    record(d, state)
+
+    assert d.cache.get("acme", "ada", "Capital of France?") is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -34,6 +35,8 @@ class AgentOutcome(BaseModel):
     calls: list[ChatResult] = Field(default_factory=list)
     #: Rounds in which tools were executed.
     rounds: int = 0
+    #: Calls the model made to tools the client runs itself (``return_calls``): not executed.
+    returned_calls: list[ToolCall] = Field(default_factory=list)
 
 
 def tool_message(call: ToolCall, result: ToolResult, max_chars: int = TOOL_RESULT_MAX_CHARS) -> ChatMessage:
@@ -64,16 +67,34 @@ def run_agent(
     model: str | None = None,
     tool_result_max_chars: int = TOOL_RESULT_MAX_CHARS,
     deadline: float | None = None,
+    options: dict[str, Any] | None = None,
+    return_calls: bool = False,
+    on_token: Callable[[str], None] | None = None,
 ) -> AgentOutcome:
-    """Run the loop and return the answer, every tool call and result, and every model call."""
+    """Run the loop and return the answer, every tool call and result, and every model call.
+
+    ``options`` (``response_format``, ``max_tokens``, ``temperature``) go to every model call.
+    With ``return_calls`` the tools are the client's: the first calls the model makes end the
+    loop and come back in ``returned_calls``, unexecuted.
+    """
     conversation = list(messages)
     outcome = AgentOutcome(text="")
-    offered = tools if tools and max_rounds > 0 else None
+    offered = tools if tools and (max_rounds > 0 or return_calls) else None
+    extra = {key: value for key, value in (options or {}).items() if value is not None}
     while True:
-        result = llm.chat(conversation, tools=offered, model=model, deadline=deadline)
+        if on_token is None:
+            result = llm.chat(conversation, tools=offered, model=model, deadline=deadline, **extra)
+        else:  # the answer's text deltas go to on_token as the model writes them
+            result = _streamed(
+                llm, conversation, tools=offered, model=model, deadline=deadline, on_token=on_token, **extra
+            )
         outcome.calls.append(result)
         if offered is None or not result.tool_calls:
             outcome.text = result.text
+            return outcome
+        if return_calls:
+            outcome.text = result.text
+            outcome.returned_calls = list(result.tool_calls)
             return outcome
         conversation.append(ChatMessage(role="assistant", content=result.text, tool_calls=result.tool_calls))
         for call in result.tool_calls:
@@ -85,3 +106,20 @@ def run_agent(
         if outcome.rounds >= max_rounds:
             offered = None
             conversation.append(ChatMessage(role="user", content=FINAL_ANSWER_NUDGE))
+
+
+def _streamed(
+    llm: LLMClient,
+    conversation: list[ChatMessage],
+    *,
+    tools: list[ToolSpec] | None,
+    model: str | None,
+    deadline: float | None,
+    on_token: Callable[[str], None],
+    **options: Any,
+) -> ChatResult:
+    for piece in llm.stream_chat(conversation, tools=tools, model=model, deadline=deadline, **options):
+        if isinstance(piece, ChatResult):
+            return piece
+        on_token(piece)
+    raise RuntimeError(f"{type(llm).__name__}.stream_chat ended without a ChatResult")

@@ -9,7 +9,12 @@ from fastapi import Depends, FastAPI
 from orchestrator import __version__
 from orchestrator.api.auth import get_principal
 from orchestrator.api.errors import install_error_handlers
-from orchestrator.api.limits import RequestBodyGuard, document_upload_body_limit, documents_body_limit
+from orchestrator.api.limits import (
+    RequestBodyGuard,
+    document_upload_body_limit,
+    documents_body_limit,
+    openai_body_limit,
+)
 from orchestrator.api.routes import approvals, chat, documents, llm, memory, meta, openai_compat, tools
 from orchestrator.config import Settings, get_settings
 from orchestrator.container import Container
@@ -50,6 +55,7 @@ def create_app(
         documents_max_bytes=documents_body_limit(settings),
         max_json_depth=settings.max_json_depth,
         upload_max_bytes=document_upload_body_limit(settings),
+        openai_max_bytes=openai_body_limit(settings),
     )
 
     if settings.cors_origins:

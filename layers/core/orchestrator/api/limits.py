@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
-from orchestrator.api.errors import error_body
+from orchestrator.api.errors import error_body, openai_shaped
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 DOCUMENTS_PATH = "/v1/documents"
 #: Multipart file uploads: the file plus its form fields and boundaries.
 DOCUMENT_UPLOAD_PATH = "/v1/documents/upload"
+#: OpenAI-compatible completions: the whole conversation, tool schemas and the client's options.
+OPENAI_COMPLETIONS_PATH = "/v1/chat/completions"
+#: Tool schemas, response format and message envelopes around the messages' text.
+OPENAI_ENVELOPE_BYTES = 262_144
 #: The most one character can take in a JSON body: a ``\\uXXXX`` escape.
 BYTES_PER_CHAR = 6
 #: Title, source, ids and JSON punctuation around a document's text.
@@ -52,6 +56,12 @@ def documents_body_limit(settings: Settings) -> int:
     return settings.documents_max_chars * BYTES_PER_CHAR + DOCUMENT_ENVELOPE_BYTES
 
 
+def openai_body_limit(settings: Settings) -> int:
+    """Messages of ``OPENAI_MAX_MESSAGES_BYTES`` even when every character is sent escaped; the route
+    then checks the text itself against that cap and the model's context."""
+    return settings.openai_max_messages_bytes * BYTES_PER_CHAR + OPENAI_ENVELOPE_BYTES
+
+
 def document_upload_body_limit(settings: Settings) -> int:
     """A file of ``DOCUMENTS_DIRECT_UPLOAD_MAX_BYTES`` with its form fields (title, ids)."""
     return settings.documents_direct_upload_max_bytes + DOCUMENT_ENVELOPE_BYTES
@@ -64,15 +74,13 @@ class Problem:
     field: str
     problem: str
 
-    def response(self) -> JSONResponse:
-        return JSONResponse(
-            status_code=422,
-            content=error_body(
-                "invalid_request",
-                f"{self.field}: {self.problem}",
-                [{"field": self.field, "problem": self.problem}],
-            ),
+    def response(self, path: str = "") -> JSONResponse:
+        body = error_body(
+            "invalid_request",
+            f"{self.field}: {self.problem}",
+            [{"field": self.field, "problem": self.problem}],
         )
+        return JSONResponse(status_code=422, content=openai_shaped(path, 422, body))
 
 
 class _Refused(ValueError):
@@ -200,8 +208,10 @@ class RequestBodyGuard:
         documents_max_bytes: int,
         max_json_depth: int,
         upload_max_bytes: int | None = None,
+        openai_max_bytes: int | None = None,
     ) -> None:
         self.app = app
+        self.openai_max_bytes = max_bytes if openai_max_bytes is None else openai_max_bytes
         self.max_bytes = max_bytes
         self.documents_max_bytes = documents_max_bytes
         self.upload_max_bytes = documents_max_bytes if upload_max_bytes is None else upload_max_bytes
@@ -215,6 +225,8 @@ class RequestBodyGuard:
         path = path.rstrip("/")
         if path == DOCUMENT_UPLOAD_PATH:
             return self.upload_max_bytes
+        if path == OPENAI_COMPLETIONS_PATH:
+            return self.openai_max_bytes
         return self.documents_max_bytes if path == DOCUMENTS_PATH else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -230,14 +242,16 @@ class RequestBodyGuard:
             # The rest of the body is never read, so the connection cannot be reused.
             await JSONResponse(
                 status_code=413,
-                content=error_body("payload_too_large", f"Request body over {cap} bytes."),
+                content=openai_shaped(
+                    scope["path"], 413, error_body("payload_too_large", f"Request body over {cap} bytes.")
+                ),
                 headers={"Connection": "close"},
             )(scope, receive, send)
             return
         except _ClientGone:
             return
         if body and _is_json(scope) and (problem := json_problem(body, self.max_json_depth)):
-            await problem.response()(scope, receive, send)
+            await problem.response(scope["path"])(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 

@@ -36,6 +36,10 @@ class ChatRequest(BaseModel):
     user_id: str = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
     session_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=ID_PATTERN)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    stream: bool = Field(
+        default=False,
+        description="Answer with server-sent events as the graph runs (as does Accept: text/event-stream).",
+    )
 
 
 class StepOutcome(BaseModel):

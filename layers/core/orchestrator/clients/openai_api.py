@@ -104,5 +104,45 @@ class OpenAIEndpoint:
                 details={"provider": self.provider, "status": status},
             ) from None
 
+    def open_stream(
+        self, path: str, *, model: str, body: dict[str, Any], deadline: float | None = None
+    ) -> httpx.Response:
+        """POST ``body`` to ``{base_url}{path}`` and return the open response (an event stream, or
+        JSON from a server that does not stream) for the caller to read and close. Opening is
+        retried as :meth:`request` is; an error status is a typed error."""
+        key = self._api_key()
+        headers = {"Accept": "text/event-stream, application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+
+        def unavailable(summary: GiveUp) -> Exception:
+            return ModelUnavailableError(
+                f"The {self.provider} model '{model}' is unavailable after {summary.attempts} attempt(s) "
+                f"in {summary.elapsed_s:.1f} s: {summary.reason}",
+                details={"provider": self.provider, "model": model, "attempts": summary.attempts},
+            )
+
+        response = self.transport.request(
+            "POST",
+            f"{self.base_url}{path}",
+            json=body,
+            headers=headers,
+            deadline=deadline,
+            secret=key,
+            give_up=unavailable,
+            stream=True,
+        )
+        status = response.status_code
+        if status >= 400:
+            response.read()
+            response.close()
+            hint = " (check LLM_API_KEY)" if status in (401, 403) else ""
+            raise ModelResponseError(
+                f"The {self.provider} endpoint rejected the request with HTTP {status}{hint}: "
+                f"{error_text(response, key)}",
+                details={"provider": self.provider, "status": status},
+            )
+        return response
+
     def close(self) -> None:
         self.transport.close()

@@ -114,26 +114,30 @@ class HttpTransport:
         secret: str | None = None,
         service: str | None = None,
         give_up: Callable[[GiveUp], Exception] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
         """Send the request until it gets a response that is not retried, or raise.
 
         ``deadline`` (a :func:`time.monotonic` instant) shortens the policy's budget; ``secret``
         is redacted from quoted bodies; ``service`` overrides the name in messages for this call;
-        ``give_up`` overrides the error raised when the retries stop.
+        ``give_up`` overrides the error raised when the retries stop. With ``stream`` the body is
+        not read: only opening the response is retried, and the caller reads and closes it.
         """
         name = service or self.service
         where = safe_url(url)
 
         def attempt(remaining_s: float) -> httpx.Response:
+            timeout = attempt_timeout(self.connect_timeout_s, self.read_timeout_s, remaining_s)
             try:
-                response = self.http.request(
-                    method,
-                    url,
-                    json=json,
-                    params=params,
-                    headers=headers,
-                    timeout=attempt_timeout(self.connect_timeout_s, self.read_timeout_s, remaining_s),
-                )
+                if stream:
+                    built = self.http.build_request(
+                        method, url, json=json, params=params, headers=headers, timeout=timeout
+                    )
+                    response = self.http.send(built, stream=True)
+                else:
+                    response = self.http.request(
+                        method, url, json=json, params=params, headers=headers, timeout=timeout
+                    )
             except httpx.TimeoutException as error:
                 raise TransientFailure(f"{type(error).__name__} (timed out)") from None
             except httpx.TransportError as error:
@@ -141,6 +145,8 @@ class HttpTransport:
             if response.status_code not in RETRYABLE_STATUSES:
                 return response
             reason = f"HTTP {response.status_code}"
+            if stream:
+                response.read()
             text = error_text(response, secret)
             response.close()
             raise TransientFailure(

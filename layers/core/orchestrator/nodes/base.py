@@ -13,6 +13,11 @@ the :class:`~orchestrator.container.Container`) and actions registered by name::
 (tokens and cost from ``LLM_PRICE_TABLE``). Typed errors propagate unchanged so the state
 machine's Catch sees their class names; anything else becomes :class:`InternalNodeError` after
 its traceback is logged. A failed plan step is a failed result, not a failed run.
+
+When given a run-events store, :meth:`Node.run` also publishes what a watching client wants to
+see (:mod:`orchestrator.nodes.progress`): the intent, plan, tool calls and results, step results
+and citations it finds new in the action's output, and whatever the action itself sends to
+``call.emit`` (the agent's answer tokens). Nodes stay unaware of streaming.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from orchestrator.state import GraphState, NodeEvent, NodeResult, NodeUsage, Pla
 if TYPE_CHECKING:
     from orchestrator.clients.llm.base import ChatResult, TokenUsage
     from orchestrator.container import Container
+    from orchestrator.memory.run_events import RunEventStore
+    from orchestrator.nodes.progress import Progress
 
 logger = logging.getLogger("orchestrator.nodes")
 
@@ -86,6 +93,13 @@ class Invocation:
     meter: Meter
     #: Run after ``usage`` is filled in, on the action's output (e.g. persist the finished state).
     after: list[Callable[[BaseModel], None]] = field(default_factory=list)
+    #: Where progress goes while the action runs; None when nobody can watch.
+    progress: Progress | None = None
+
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        """Tell a watching client about progress (``token`` deltas are batched)."""
+        if self.progress is not None:
+            self.progress.emit(kind, data)
 
     @property
     def state(self) -> GraphState:
@@ -146,7 +160,13 @@ class Node(Generic[D]):
             context, margin_s=settings.node_deadline_margin_s, default_budget_s=settings.node_default_budget_s
         )
         return self.run(
-            event, self.deps_for(container), deadline=deadline, price_table=settings.llm_price_table
+            event,
+            self.deps_for(container),
+            deadline=deadline,
+            price_table=settings.llm_price_table,
+            events=container.run_events,
+            flush_ms=settings.run_events_flush_ms,
+            flush_chars=settings.run_events_flush_chars,
         )
 
     def run(
@@ -156,6 +176,9 @@ class Node(Generic[D]):
         *,
         deadline: float,
         price_table: Mapping[str, Mapping[str, float]] | None = None,
+        events: RunEventStore | None = None,
+        flush_ms: float = 50.0,
+        flush_chars: int = 200,
     ) -> dict[str, Any]:
         """Parse ``event``, run its action with ``deps``, return JSON-ready output with usage filled."""
         try:
@@ -169,6 +192,14 @@ class Node(Generic[D]):
             )
         call = Invocation(self.name, parsed, deadline, Meter(price_table or {}))
         run_id = parsed.run_id or (parsed.state.run_id if parsed.state else None)
+        if events is not None and run_id:
+            from orchestrator.nodes.progress import Progress
+
+            tenant_id = parsed.state.tenant_id if parsed.state else parsed.tenant_id
+            call.progress = Progress(
+                events, tenant_id, run_id, node=self.name, flush_ms=flush_ms, flush_chars=flush_chars
+            )
+        before = _Seen.of(parsed.state)
         started = time.perf_counter()
         try:
             output = action(call, deps)
@@ -194,4 +225,52 @@ class Node(Generic[D]):
             output.usage = usage
         for finish in call.after:
             finish(output)
+        if call.progress is not None:
+            before.publish_new(output, call.progress)
+            call.progress.flush()
         return output.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What the input state already held, so only what the action added is published."""
+
+    intent: bool = False
+    plan: int = 0
+    tool_calls: int = 0
+    tool_results: int = 0
+    response: bool = False
+
+    @classmethod
+    def of(cls, state: GraphState | None) -> _Seen:
+        if state is None:
+            return cls()
+        return cls(
+            intent=state.intent is not None,
+            plan=len(state.plan),
+            tool_calls=len(state.tool_calls),
+            tool_results=len(state.tool_results),
+            response=state.response is not None,
+        )
+
+    def publish_new(self, output: BaseModel, progress: Progress) -> None:
+        """Queue what ``output`` holds beyond this; the caller flushes (one write for all)."""
+        from orchestrator.state import ToolResult
+
+        if isinstance(output, ToolResult):
+            progress.add("tool_result", output.model_dump(mode="json"))
+        elif isinstance(output, NodeResult) and output.step_id:
+            progress.add("step", output.model_dump(mode="json"))
+        if not isinstance(output, GraphState):
+            return
+        if output.intent is not None and not self.intent:
+            progress.add("intent", output.intent.model_dump(mode="json"))
+        if len(output.plan) > self.plan:
+            progress.add("plan", {"steps": [s.model_dump(mode="json") for s in output.plan]})
+        for tool_call in output.tool_calls[self.tool_calls :]:
+            progress.add("tool_call", tool_call.model_dump(mode="json"))
+        for result in output.tool_results[self.tool_results :]:
+            progress.add("tool_result", result.model_dump(mode="json"))
+        if output.response is not None and not self.response and output.response.citations:
+            citations = [c.model_dump(mode="json") for c in output.response.citations]
+            progress.add("citations", {"citations": citations})

@@ -46,9 +46,9 @@ node: Node[RouterDeps] = Node(
 
 def answer_from_cache(state: GraphState, cache: ResponseCache, ttl_s: int) -> bool:
     """Fill ``state`` from a cached answer of the same tenant, user and prompt; False on a miss."""
-    if state.metadata.get("no_cache") or ttl_s <= 0:
+    if state.metadata.get("no_cache") or ttl_s <= 0 or (state.client is not None and state.client.background):
         return False
-    hit = cache.get(state.tenant_id, state.user_id, state.prompt)
+    hit = cache.get(state.tenant_id, state.user_id, state.cache_prompt())
     if hit is None:
         return False
     state.response = Response.model_validate(hit["response"])
@@ -63,6 +63,9 @@ def answer_from_semantic_cache(
     """Fill ``state`` from the user's cached answer to a paraphrase on the classified route."""
     intent = state.intent.name if state.intent else None
     if cache is None or state.metadata.get("no_cache") or ttl_s <= 0 or intent not in CACHEABLE_INTENTS:
+        return False
+    if state.client is not None:
+        # A paraphrase of the prompt in another conversation (system prompt, history) is another question.
         return False
     hit = cache.lookup(state.tenant_id, state.user_id, intent, state.prompt, deadline=deadline)
     if hit is None:
@@ -81,9 +84,26 @@ def route(call: Invocation, deps: RouterDeps) -> GraphState:
         state.run_id = call.event.execution_name
     if answer_from_cache(state, deps.cache, deps.cache_ttl_s):
         return state
+    if state.client is not None and state.client.route:
+        # The client chose the route (an ``orchestrator/<route>`` model): nothing to classify.
+        configured = deps.router.routes.route(state.client.route)
+        agent = configured.agent if configured is not None else None
+        # An agent's route is the external_agent intent naming the agent, as when classified.
+        name = "external_agent" if agent else state.client.route
+        state.intent = Intent(name=name, confidence=1.0, method="client", agent=agent)
+        return state
     outcome = deps.router.route(state.prompt, deadline=call.deadline)
     call.meter.record_result(outcome.model_result)
     state.intent = outcome.intent
+    client = state.client
+    if (
+        client is not None
+        and (client.tools or client.response_format)
+        and state.intent.name == "external_agent"
+    ):
+        # An external agent cannot take the client's tools or output format; the agent node can.
+        state.intent = Intent(name=deps.router.routes.default_route, confidence=0.0, method="client")
+    state.language = outcome.language
     answer_from_semantic_cache(state, deps.semantic_cache, deps.cache_ttl_s, deadline=call.deadline)
     return state
 

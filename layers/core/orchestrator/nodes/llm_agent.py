@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.nodes import prompts
 from orchestrator.nodes.base import Invocation, Node
@@ -11,7 +11,7 @@ from orchestrator.state import Citation, GraphState, NodeResult, NodeUsage, Resp
 
 if TYPE_CHECKING:
     from orchestrator.agent.loop import AgentOutcome
-    from orchestrator.clients.llm.base import LLMClient
+    from orchestrator.clients.llm.base import ChatMessage, LLMClient
     from orchestrator.config import Settings
     from orchestrator.memory import ConversationMemory
     from orchestrator.tools.registry import ToolRegistry
@@ -34,28 +34,87 @@ node: Node[AgentDeps] = Node(
 )
 
 
-def _run(system: str, message: str, call: Invocation, deps: AgentDeps, *, with_history: bool) -> AgentOutcome:
+def _history(state: GraphState, deps: AgentDeps) -> list[tuple[str, str]]:
+    """Earlier turns, oldest first: the client's own when it sent them, else from memory."""
+    if state.client is not None and state.client.history is not None:
+        return [(m.role, m.content) for m in state.client.history if m.role in ("user", "assistant")]
+    turns = deps.conversations.recent(
+        state.tenant_id, state.user_id, state.session_id, deps.settings.history_max_turns
+    )
+    history: list[tuple[str, str]] = []
+    for turn in turns:
+        history += [("user", turn.prompt), ("assistant", turn.response)]
+    return history
+
+
+def _history_budget(state: GraphState, settings: Settings, system: str, message: str) -> int:
+    """Memory's history gets its configured budget; a client's conversation gets what the model's
+    context leaves after the system prompt, the prompt, follow-ups and the answer."""
+    from orchestrator.clients.llm.pricing import estimate_tokens
+
+    client = state.client
+    if client is None or client.history is None:
+        return settings.llm_history_token_budget
+    used = estimate_tokens(system) + estimate_tokens(message)
+    used += sum(estimate_tokens(m.content) for m in client.followups)
+    return max(0, settings.llm_context_tokens - _max_tokens(state, settings) - used)
+
+
+def _max_tokens(state: GraphState, settings: Settings) -> int:
+    asked = state.client.max_tokens if state.client is not None else None
+    return min(asked, settings.llm_max_output_tokens) if asked else settings.llm_max_tokens
+
+
+def _options(state: GraphState, settings: Settings) -> dict[str, Any]:
+    """Per-call model options a client chose (only those it set, so providers keep their defaults)."""
+    client = state.client
+    if client is None:
+        return {}
+    return {
+        "response_format": client.response_format,
+        "max_tokens": _max_tokens(state, settings) if client.max_tokens else None,
+        "temperature": client.temperature,
+    }
+
+
+def _followups(state: GraphState) -> list[ChatMessage]:
+    from orchestrator.clients.llm.base import ChatMessage
+
+    if state.client is None:
+        return []
+    return [
+        ChatMessage(role=m.role, content=m.content, tool_call_id=m.tool_call_id, tool_calls=m.tool_calls)
+        for m in state.client.followups
+    ]
+
+
+def _run(
+    system: str, message: str, call: Invocation, deps: AgentDeps, *, with_history: bool, stream: bool = False
+) -> AgentOutcome:
     from orchestrator.agent.loop import build_messages, run_agent
     from orchestrator.clients.llm.allowlist import chosen_model
+    from orchestrator.clients.llm.base import ToolSpec
     from orchestrator.nodes.tool_executor import run_call
 
     state, settings = call.state, deps.settings
     # Checked again here: runs started without the API (EventBridge) never reach an unlisted model.
     model = chosen_model(state.metadata, settings)
-    history: list[tuple[str, str]] = []
-    if with_history:
-        turns = deps.conversations.recent(
-            state.tenant_id, state.user_id, state.session_id, settings.history_max_turns
-        )
-        for turn in turns:
-            history += [("user", turn.prompt), ("assistant", turn.response)]
-    messages = build_messages(system, history, message, settings.llm_history_token_budget)
+    history = _history(state, deps) if with_history else []
+    budget = _history_budget(state, settings, system, message)
+    messages = build_messages(system, history, message, budget)
+    client = state.client if with_history else None
+    if client is not None:
+        messages += _followups(state)
+    client_tools = [ToolSpec(**t.model_dump()) for t in client.tools] if client is not None else []
     tools = deps.tools.for_tenant(state.tenant_id)
     # The offline stand-in never calls tools, so offering them would only cost prompt space.
     # Tools that need a person's approval are chosen by "Select tools", where the run can wait.
-    specs = (
+    # A client's own tools replace the registry's: a call to one goes back to the client.
+    specs = client_tools or (
         [t.to_spec() for t in tools.list() if not t.requires_approval]
-        if deps.llm.is_real_model and settings.llm_max_tool_rounds > 0
+        if deps.llm.is_real_model
+        and settings.llm_max_tool_rounds > 0
+        and not (state.client is not None and state.client.direct)
         else []
     )
     outcome = run_agent(
@@ -66,6 +125,9 @@ def _run(system: str, message: str, call: Invocation, deps: AgentDeps, *, with_h
         max_rounds=settings.llm_max_tool_rounds,
         model=model,
         deadline=call.deadline,
+        options=_options(state, settings) if with_history else None,
+        return_calls=bool(client_tools),
+        on_token=(lambda text: call.emit("token", {"text": text})) if stream and call.progress else None,
     )
     for result in outcome.calls:
         call.meter.record_result(result)
@@ -90,15 +152,20 @@ def answer(call: Invocation, deps: AgentDeps) -> GraphState:
     state = call.state
     if state.tool_results:
         state.add_usage("tool_executor", NodeUsage(latency_ms=sum(r.latency_ms for r in state.tool_results)))
-    outcome = _run(prompts.system_prompt(state), prompts.user_message(state), call, deps, with_history=True)
+    outcome = _run(
+        prompts.system_prompt(state), prompts.user_message(state), call, deps, with_history=True, stream=True
+    )
     state.tool_calls += outcome.tool_calls
     state.tool_results += outcome.tool_results
+    last = outcome.calls[-1] if outcome.calls else None
     state.response = Response(
         text=outcome.text,
         citations=_citations(outcome.text, state),
         provider=deps.llm.provider,
         model=call.meter.model,
-        complete=is_complete(outcome),
+        complete=is_complete(outcome) or bool(outcome.returned_calls),
+        finish_reason="tool_calls" if outcome.returned_calls else (last.finish_reason if last else None),
+        client_tool_calls=outcome.returned_calls,
     )
     return state
 

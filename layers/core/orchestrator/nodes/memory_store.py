@@ -82,6 +82,8 @@ def cacheable(state: GraphState) -> bool:
         and response.complete
         and intent in CACHEABLE_INTENTS
         and not state.tool_calls
+        and not response.client_tool_calls
+        and not (state.client is not None and state.client.background)
     )
 
 
@@ -89,14 +91,16 @@ def cacheable(state: GraphState) -> bool:
 def record(call: Invocation, deps: MemoryDeps) -> GraphState:
     state = call.state
     text = state.response.text if state.response else ""
-    deps.conversations.append(state.tenant_id, state.user_id, state.session_id, turn_of(state, text))
+    # A chat UI's background task (a title, tags) is not part of the conversation.
+    if state.client is None or not state.client.background:
+        deps.conversations.append(state.tenant_id, state.user_id, state.session_id, turn_of(state, text))
     if cacheable(state) and state.response is not None:
         value = {
             "response": state.response.model_dump(),
             "intent": state.intent.model_dump() if state.intent else None,
         }
-        deps.cache.put(state.tenant_id, state.user_id, state.prompt, value, deps.cache_ttl_s)
-        if deps.semantic_cache is not None and state.intent is not None:
+        deps.cache.put(state.tenant_id, state.user_id, state.cache_prompt(), value, deps.cache_ttl_s)
+        if deps.semantic_cache is not None and state.intent is not None and state.client is None:
             deps.semantic_cache.put(
                 state.tenant_id,
                 state.user_id,

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
 from pydantic import ValidationError as PydanticValidationError
+from sse_starlette import EventSourceResponse
 
 from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import ContainerDep, RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ChatResponse, ErrorBody, RunAccepted
+from orchestrator.api.streaming import chat_events, wants_stream
 from orchestrator.api.turns import new_state, run_chat_turn, status_url, to_response
 from orchestrator.errors import NotFoundError
 from orchestrator.identity import Principal
@@ -27,12 +29,29 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/chat", response_model=ChatResponse, responses=ERRORS)
+STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "With stream true: run, progress events, token deltas, then done or error.",
+    }
+}
+
+
+@router.post("/chat", response_model=ChatResponse, responses={**ERRORS, **STREAM_RESPONSE})
 def chat(
-    body: ChatRequest, settings: SettingsDep, runner: RunnerDep, principal: PrincipalDep
-) -> ChatResponse:
+    body: ChatRequest,
+    *,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    accept: Annotated[str | None, Header()] = None,
+) -> ChatResponse | EventSourceResponse:
     """Run one turn through the graph and answer (or say that a tool waits for approval)."""
     state = new_state(body, settings, principal)
+    if wants_stream(body.stream, accept):
+        events = chat_events(runner, state, container.run_events, poll_s=settings.stream_poll_ms / 1000)
+        return EventSourceResponse(events, ping=settings.stream_ping_s)
     return to_response(run_chat_turn(runner, state))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -68,6 +69,8 @@ class LLMClient(ABC):
         model: str | None = None,
         deadline: float | None = None,
         tool_choice: ToolChoice = "auto",
+        max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> ChatResult:
         """One model turn. ``response_format`` is a JSON schema the reply must follow.
 
@@ -75,7 +78,25 @@ class LLMClient(ABC):
         provider supports it; the caller must still handle a reply without calls).
         ``deadline`` (a :func:`time.monotonic` instant) is when the caller must have an answer:
         retries stop, and each attempt's timeout shrinks, so the call ends by then.
+        ``max_tokens`` and ``temperature`` override the client's configured ones for this call.
         """
+
+    def stream_chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        model: str | None = None,
+        deadline: float | None = None,
+        **options: Any,
+    ) -> Iterator[str | ChatResult]:
+        """:meth:`chat`, yielding the answer's text deltas as they arrive, then the :class:`ChatResult`
+        (with usage and ``finish_reason``) last. Providers that cannot stream yield the whole text
+        once. ``options`` are :meth:`chat`'s (``response_format``, ``max_tokens``, ``temperature``)."""
+        result = self.chat(messages, tools=tools, model=model, deadline=deadline, **options)
+        if result.text:
+            yield result.text
+        yield result
 
     @abstractmethod
     def list_models(self) -> list[ModelInfo]:

@@ -13,6 +13,7 @@ Botocore fixes the read timeout per client, so an attempt is bounded by ``read_t
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.caching import Lazy
@@ -95,14 +96,16 @@ class BedrockClient(RemoteLLMClient):
         model: str | None = None,
         deadline: float | None = None,
         tool_choice: ToolChoice = "auto",
+        max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> ChatResult:
         request = converse_request(
             messages,
             tools=tools,
             response_format=response_format,
             tool_choice=tool_choice,
-            max_tokens=self.max_tokens,
-            temperature=self.temperature,
+            max_tokens=max_tokens or self.max_tokens,
+            temperature=self.temperature if temperature is None else temperature,
         )
 
         def attempt(model_id: str) -> ChatResult:
@@ -127,6 +130,61 @@ class BedrockClient(RemoteLLMClient):
             )
 
         return self._chat_with_fallback(call, model, deadline)
+
+    def stream_chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        model: str | None = None,
+        deadline: float | None = None,
+        **options: Any,
+    ) -> Iterator[str | ChatResult]:
+        """:meth:`chat` through ``ConverseStream``: text deltas as they arrive, then the result.
+
+        Opening the stream is retried, then tried on the fallback model; a stream that breaks
+        after it began is not retried (its text has already been passed on).
+        """
+        from orchestrator.clients.llm.converse_stream import read_converse_stream
+
+        response_format = options.get("response_format")
+        temperature = options.get("temperature")
+        request = converse_request(
+            messages,
+            tools=tools,
+            response_format=response_format,
+            tool_choice=options.get("tool_choice", "auto"),
+            max_tokens=options.get("max_tokens") or self.max_tokens,
+            temperature=self.temperature if temperature is None else temperature,
+        )
+        opened: list[tuple[str, Any]] = []
+
+        def attempt(model_id: str) -> ChatResult:
+            try:
+                response = self.runtime().converse_stream(modelId=model_id, **request)
+            except Exception as error:
+                raise bedrock_failure(error, provider=self.provider) from None
+            opened.append((model_id, response["stream"]))
+            return ChatResult(model=model_id, provider=self.provider)  # the events are read below
+
+        def call(model_id: str, end: float) -> ChatResult:
+            return call_with_retries(
+                lambda _remaining_s: attempt(model_id),
+                policy=self.retry_policy,
+                give_up=self.model_unavailable(model_id),
+                deadline=end,
+                log_extra={"provider": self.provider, "model": model_id},
+            )
+
+        self._chat_with_fallback(call, model, deadline)
+        model_id, events = opened[-1]
+        started = time.perf_counter()
+        for piece in read_converse_stream(
+            events, model=model_id, provider=self.provider, json_reply=bool(response_format)
+        ):
+            if isinstance(piece, ChatResult):
+                piece.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+            yield piece
 
     def list_models(self) -> list[ModelInfo]:
         def attempt(_remaining_s: float) -> list[ModelInfo]:

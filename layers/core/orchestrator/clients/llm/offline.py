@@ -6,13 +6,15 @@ answer (the sentences of the retrieved passages that best match the question, ea
 ``[source id]`` of its passage, which is what makes that passage a citation), the first sentences
 of the other passages (by id, without brackets: shown, not cited), tool results and earlier step
 results. It reads the headings :mod:`orchestrator.nodes.prompts` writes ("Context passages:",
-"Tool results:", "Plan step results:", "Results of earlier steps:") plus ``tool`` messages.
+"Tool results:", "Plan step results:", "Results of earlier steps:") plus ``tool`` messages, and
+the system prompt's answer-language line, so the reply says which language was detected.
 It never asks for tools and ignores ``response_format`` (callers check ``is_real_model``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from orchestrator.clients.llm.base import (
@@ -40,7 +42,12 @@ _HEADINGS = {
 }
 _PASSAGE = re.compile(r"^\s*(?:[-*]\s+)?\[([^\]\n]{1,200})\]\s+(\S.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+#: The answer-language line of :data:`orchestrator.nodes.prompts.ANSWER_LANGUAGE`.
+_ANSWER_LANGUAGE = re.compile(r"The user wrote in ([^()\n]{1,40}) \(([a-z]{2,3})\): write your answer in")
 _QUOTE_CHARS = 300
+#: Streaming: pieces of this many words (each with the whitespace after it).
+_STREAM_WORDS = 4
+_WORD = re.compile(r"\s*\S+\s*|\s+")
 _ITEM_CHARS = 400
 _MAX_ITEMS = 8
 #: Sentences quoted as the answer: the best one, and a runner-up only if it scores nearly as well.
@@ -100,6 +107,8 @@ class OfflineLLMClient(LLMClient):
         model: str | None = None,
         deadline: float | None = None,
         tool_choice: ToolChoice = "auto",
+        max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> ChatResult:
         text = self.compose(messages)
         tokens_in = sum(estimate_tokens(m.content) for m in messages)
@@ -112,6 +121,22 @@ class OfflineLLMClient(LLMClient):
             finish_reason="stop",
         )
 
+    def stream_chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        model: str | None = None,
+        deadline: float | None = None,
+        **options: Any,
+    ) -> Iterator[str | ChatResult]:
+        """The same reply as :meth:`chat`, in pieces of a few words, as a streaming model sends it."""
+        result = self.chat(messages, tools=tools, model=model, deadline=deadline, **options)
+        words = _WORD.findall(result.text)
+        for start in range(0, len(words), _STREAM_WORDS):
+            yield "".join(words[start : start + _STREAM_WORDS])
+        yield result
+
     def list_models(self) -> list[ModelInfo]:
         return [ModelInfo(id=OFFLINE_MODEL, provider=self.provider, owned_by="orchestrator")]
 
@@ -119,6 +144,7 @@ class OfflineLLMClient(LLMClient):
     def compose(messages: list[ChatMessage]) -> str:
         """Build the transparent reply from the messages."""
         question = ""
+        language: re.Match[str] | None = None
         passages: dict[str, str] = {}
         tools: list[str] = []
         steps: list[str] = []
@@ -130,6 +156,8 @@ class OfflineLLMClient(LLMClient):
                 continue
             if message.role not in ("system", "user"):
                 continue
+            if message.role == "system":
+                language = _ANSWER_LANGUAGE.search(message.content) or language
             sections = _sections(message.content)
             # In a user message only the context section holds passages: a question may itself
             # start with a bracket ("[urgent] ...").
@@ -148,6 +176,9 @@ class OfflineLLMClient(LLMClient):
                 question = "\n".join(sections["question"]).strip() or question
 
         parts = [OFFLINE_MARKER]
+        if language:
+            # A model would answer in this language; the stand-in can only say it noticed.
+            parts.append(f"Detected language: {language.group(1)} ({language.group(2)}).")
         if question:
             parts.append(f'You asked: "{_clip(question, 500)}"')
         if passages:

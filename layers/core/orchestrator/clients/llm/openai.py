@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, ModelInfo, TokenUsage, ToolChoice, ToolSpec
@@ -180,17 +180,17 @@ class OpenAICompatibleClient(RemoteLLMClient):
         model: str | None = None,
         deadline: float | None = None,
         tool_choice: ToolChoice = "auto",
+        max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> ChatResult:
-        payload: dict[str, Any] = {
-            "messages": [to_wire_message(m) for m in messages],
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-        }
-        if tools:
-            payload["tools"] = [to_wire_tool(t) for t in tools]
-            payload["tool_choice"] = tool_choice
-        if response_format:
-            payload["response_format"] = to_wire_response_format(response_format)
+        payload = self._payload(
+            messages,
+            tools=tools,
+            response_format=response_format,
+            tool_choice=tool_choice,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
         prompt_chars = sum(len(m.content) for m in messages)
 
         def call(model_id: str, end: float) -> ChatResult:
@@ -204,6 +204,63 @@ class OpenAICompatibleClient(RemoteLLMClient):
             return result
 
         return self._chat_with_fallback(call, model, deadline)
+
+    def _payload(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        response_format: dict[str, Any] | None = None,
+        tool_choice: ToolChoice = "auto",
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "messages": [to_wire_message(m) for m in messages],
+            "max_tokens": max_tokens or self.max_tokens,
+            "temperature": self.temperature if temperature is None else temperature,
+        }
+        if tools:
+            payload["tools"] = [to_wire_tool(t) for t in tools]
+            payload["tool_choice"] = tool_choice
+        if response_format:
+            payload["response_format"] = to_wire_response_format(response_format)
+        return payload
+
+    def stream_chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        model: str | None = None,
+        deadline: float | None = None,
+        **options: Any,
+    ) -> Iterator[str | ChatResult]:
+        """:meth:`chat` with ``"stream": true``: text deltas as the server sends them, then the result.
+
+        Opening the stream is retried, then tried on the fallback model, as a chat is; a stream
+        that breaks after it began is not retried (its text has already been passed on).
+        """
+        from orchestrator.clients.llm.openai_stream import read_stream
+
+        payload = self._payload(messages, tools=tools, **options)
+        payload |= {"stream": True, "stream_options": {"include_usage": True}}
+        opened: list[tuple[str, httpx.Response]] = []
+
+        def open_on(model_id: str, end: float) -> ChatResult:
+            body = {**payload, "model": model_id}
+            opened.append(
+                (
+                    model_id,
+                    self._endpoint.open_stream("/chat/completions", model=model_id, body=body, deadline=end),
+                )
+            )
+            return ChatResult(model=model_id, provider=self.provider)  # the reply is read below
+
+        self._chat_with_fallback(open_on, model, deadline)
+        model_id, response = opened[-1]
+        prompt_chars = sum(len(m.content) for m in messages)
+        yield from read_stream(response, model=model_id, provider=self.provider, prompt_chars=prompt_chars)
 
     def list_models(self) -> list[ModelInfo]:
         body = self._endpoint.request("GET", "/models", model=self.default_model).body
