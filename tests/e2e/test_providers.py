@@ -75,6 +75,12 @@ def test_model_down_is_a_503_with_run_id_and_the_turn_is_recorded(
     assert "sk-e2e-secret" not in response.text
     turns = container.current().conversations.recent("default", who, "s-down", 5)
     assert len(turns) == 1 and turns[0].ok is False and turns[0].run_id == body["run_id"]
+    # and /health names the model as degraded (then forgets it, for the tests after this one)
+    health = client.get("/health").json()
+    assert health["status"] == "degraded" and "model_unavailable" in health["degraded"]["model"]
+    container.current().run_store.note_dependency_failure(
+        "model", "model_unavailable", "2000-01-01T00:00:00+00:00"
+    )
 
 
 def test_a_route_added_by_configuration_alone_is_routed(client: TestClient, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -263,6 +263,7 @@ def test_functions_get_least_privilege(template: Template) -> None:
         ("DynamoDBCrudPolicy", "ConversationsTable"),
         ("DynamoDBCrudPolicy", "CacheTable"),
         ("DynamoDBCrudPolicy", "RunsTable"),
+        ("EventBridgePutEventsPolicy", "default"),  # orchestrator.run.completed
     }
     api = beyond_settings("ApiFunction")
     assert {
@@ -534,3 +535,30 @@ def test_streaming_goes_through_a_response_stream_function_url_with_the_web_adap
     assert stream["Timeout"] > api["Timeout"]  # a stream is not cut at the HTTP API's 30 s
     requirements = (ROOT / "functions" / "api" / "requirements.txt").read_text()
     assert "sse-starlette==" in requirements and "uvicorn==" in requirements
+
+
+def test_every_function_and_state_machine_has_alarms_that_notify_only_a_given_topic(
+    template: Template,
+) -> None:
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    watched = {
+        (a["Properties"]["MetricName"], str(a["Properties"]["Dimensions"][0]["Value"].get("Ref")))
+        for a in alarms.values()
+        if isinstance(a["Properties"]["Dimensions"][0]["Value"], dict)
+    }
+    for function in _resources(template, "AWS::Serverless::Function"):
+        assert ("Errors", function) in watched and ("Throttles", function) in watched, function
+    for machine in _resources(template, "AWS::Serverless::StateMachine"):
+        assert ("ExecutionsFailed", machine) in watched and ("ExecutionsTimedOut", machine) in watched
+    assert ("5xx", "HttpApi") in watched
+    model = alarms["ModelUnavailableAlarm"]["Properties"]
+    assert model["Namespace"] == "Orchestrator"  # the EMF metric the node handlers emit
+    assert template.conditions["HasAlarmTopic"] is False
+    for name in ("default", "given"):
+        overrides = {"AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:ops"} if name == "given" else {}
+        t = Template.from_file(TEMPLATE, region="us-east-1", stack_name="s", parameter_overrides=overrides)
+        actions = t.resolve(
+            t.resources("AWS::CloudWatch::Alarm")["Api5xxAlarm"]["Properties"]["AlarmActions"]
+        )
+        assert actions == (["arn:aws:sns:us-east-1:123456789012:ops"] if name == "given" else None), name
+    assert _resources(template, "AWS::CloudWatch::Dashboard")

@@ -52,6 +52,10 @@ class FakeCache:
 class FakeRuns:
     def __init__(self) -> None:
         self.records: dict[str, RunRecord] = {}
+        self.dependency_failures: dict[str, dict[str, str]] = {}
+
+    def note_dependency_failure(self, dependency: str, code: str, at: str) -> None:
+        self.dependency_failures[dependency] = {"code": code, "at": at}
 
     def put(self, record: RunRecord, ttl_s: int = 0) -> None:
         self.records[record.run_id] = record

@@ -73,3 +73,27 @@ def test_disabled_metrics_collect_nothing(monkeypatch: pytest.MonkeyPatch) -> No
     node_handler(stub)({"action": "plan"}, Context())  # type: ignore[arg-type]
 
     assert Metrics().metric_set == {}
+
+
+def test_a_model_outage_is_its_own_metric(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Test")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    from aws_lambda_powertools import Metrics
+
+    from orchestrator.errors import ModelUnavailableError
+
+    Metrics().clear_metrics()
+
+    class Down(StubNode):
+        def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+            raise ModelUnavailableError("overloaded")
+
+    with pytest.raises(ModelUnavailableError):
+        node_handler(Down("llm_agent", {}))({"action": "answer"}, Context())  # type: ignore[arg-type]
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = {k for blob in blobs for k in blob if k in {"NodeErrors", "ModelUnavailable"}}
+    assert names == {"NodeErrors", "ModelUnavailable"}  # the template's alarm watches the second

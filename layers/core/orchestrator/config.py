@@ -159,6 +159,13 @@ class Settings(BaseSettings):
     stream_poll_ms: float = Field(default=75.0, ge=10)
     #: A keep-alive comment goes out after this many seconds without an event.
     stream_ping_s: float = Field(default=15.0, gt=0)
+    #: GET /v1/monitoring/metrics reads at most this many of a tenant's newest runs in its window
+    #: (the response says when the window held more).
+    monitoring_max_runs: int = Field(default=2000, ge=1, le=50_000)
+    #: /health says ``degraded`` while a dependency (model, external agent…) failed a run this recently.
+    health_failure_window_s: int = Field(default=300, ge=1)
+    #: EventBridge bus of the ``orchestrator.run.completed`` event put when a run ends; empty: none.
+    run_completed_event_bus: str = "default"
     cache_ttl_s: int = Field(default=3600, ge=0)
     #: Also answer a prompt from the same user's cached answer on the same route to a paraphrase.
     semantic_cache_enabled: bool = False

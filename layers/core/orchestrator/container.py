@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from orchestrator.memory.approvals import ApprovalStore
     from orchestrator.memory.run_events import RunEventStore
     from orchestrator.memory.semantic_cache import SemanticCache
+    from orchestrator.monitoring.events import RunCompletedPublisher
     from orchestrator.reasoning.planner import Planner
     from orchestrator.reasoning.router import IntentRouter
     from orchestrator.tools.registry import ToolRegistry
@@ -186,6 +187,18 @@ class Container:
             return RunStore(self.settings.runs_table, region=self.settings.aws_region)
 
         return self._once("run_store", build)
+
+    @property
+    def run_completed_events(self) -> RunCompletedPublisher | None:
+        """Publisher of ``orchestrator.run.completed``; None when ``RUN_COMPLETED_EVENT_BUS`` is empty."""
+
+        def build() -> RunCompletedPublisher | None:
+            from orchestrator.monitoring.events import RunCompletedPublisher
+
+            bus = self.settings.run_completed_event_bus
+            return RunCompletedPublisher(bus, region=self.settings.aws_region) if bus else None
+
+        return self._once("run_completed_events", build)
 
     @property
     def run_events(self) -> RunEventStore | None:

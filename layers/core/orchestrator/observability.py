@@ -61,8 +61,11 @@ def node_handler(graph_node: Node[Any]) -> LambdaHandler:
         count("NodeInvocations", 1)
         try:
             result = graph_node.handle(event, context)
-        except Exception:
+        except Exception as exc:
             count("NodeErrors", 1)
+            if getattr(exc, "code", None) == "model_unavailable":
+                # Its own metric: the template's model-unavailable alarm watches it.
+                count("ModelUnavailable", 1)
             raise
         usage = node_usage(node, result)
         if usage:

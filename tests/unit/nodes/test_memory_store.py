@@ -81,6 +81,8 @@ def test_a_failed_run_is_still_remembered_with_its_error() -> None:
     run = d.runs.get("acme", state.run_id)
     assert turn.ok is False and "model_unavailable" in turn.response
     assert run is not None and run.status == "FAILED"
+    # and /health will name the model as degraded
+    assert d.runs.dependency_failures["model"]["code"] == "model_unavailable"  # type: ignore[attr-defined]
 
 
 def test_a_chat_uis_background_task_is_neither_remembered_nor_cached() -> None:

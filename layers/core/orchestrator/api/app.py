@@ -15,7 +15,17 @@ from orchestrator.api.limits import (
     documents_body_limit,
     openai_body_limit,
 )
-from orchestrator.api.routes import approvals, chat, documents, llm, memory, meta, openai_compat, tools
+from orchestrator.api.routes import (
+    approvals,
+    chat,
+    documents,
+    llm,
+    memory,
+    meta,
+    monitoring,
+    openai_compat,
+    tools,
+)
 from orchestrator.config import Settings, get_settings
 from orchestrator.container import Container
 from orchestrator.workflow import WorkflowRunner
@@ -68,7 +78,7 @@ def create_app(
     authenticated = [Depends(get_principal)]
     app.include_router(meta.public_router)
     app.include_router(meta.router, dependencies=authenticated)
-    for module in (chat, approvals, llm, tools, documents, memory, openai_compat):
+    for module in (chat, approvals, llm, tools, documents, memory, monitoring, openai_compat):
         app.include_router(module.router, dependencies=authenticated)
     if settings.mcp_server_enabled:
         from starlette.routing import Route

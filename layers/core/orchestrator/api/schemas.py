@@ -99,7 +99,10 @@ class ApiInfo(BaseModel):
 
 
 class HealthReport(BaseModel):
-    status: str
+    #: ``down``: DynamoDB unreachable or no workflow configured (HTTP 503); ``degraded``: see below.
+    status: Literal["ok", "degraded", "down"]
+    #: Dependencies that failed runs recently or did not answer their probe, and how.
+    degraded: dict[str, str] = Field(default_factory=dict)
     environment: str
     provider: str
     model: str

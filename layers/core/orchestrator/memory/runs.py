@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -13,6 +14,10 @@ from orchestrator.state import DEFAULT_TENANT, Cached
 #: ``REJECTED``: finished without running them (rejected, or no decision in time).
 RunStatus = Literal["RUNNING", "WAITING_FOR_APPROVAL", "SUCCEEDED", "REJECTED", "FAILED"]
 DEFAULT_TTL_S = 30 * 24 * 3600
+#: The item where the memory store notes each dependency's last failure (read by /health).
+DEPENDENCY_FAILURES_KEY = "health#dependencies"
+#: The runs table's index of a tenant's finished runs by ``finished_at`` (see template.yaml).
+BY_TENANT_TIME = "by_tenant_time"
 
 
 class RunRecord(BaseModel):
@@ -29,6 +34,8 @@ class RunRecord(BaseModel):
     results: list[dict[str, Any]] = Field(default_factory=list)
     usage: dict[str, Any] = Field(default_factory=dict)
     errors: list[dict[str, Any]] = Field(default_factory=list)
+    #: Every tool the run called (tool branch and plan steps): name, ok, error, latency_ms; no outputs.
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     cached: Cached = False
     #: What waits for a person (tool, arguments, deadline) or what was decided; never the token.
     approval: dict[str, Any] | None = None
@@ -40,7 +47,49 @@ class RunStore:
 
     def put(self, record: RunRecord, ttl_s: int = DEFAULT_TTL_S) -> None:
         item = to_dynamo({**record.model_dump(mode="json"), "expires_at": expires_at(ttl_s)})
+        if item.get("finished_at") is None:
+            # An index key is a string or absent: an unfinished run stays out of by_tenant_time.
+            item.pop("finished_at", None)
         self._table.put_item(Item=item)
+
+    def note_dependency_failure(self, dependency: str, code: str, at: str) -> None:
+        """Remember that a run failed because ``dependency`` was unavailable (one item, one map)."""
+        self._table.update_item(
+            Key={"run_id": DEPENDENCY_FAILURES_KEY},
+            UpdateExpression="SET #dependency = :failure",
+            ExpressionAttributeNames={"#dependency": dependency},
+            ExpressionAttributeValues={":failure": {"code": code, "at": at}},
+        )
+
+    def dependency_failures(self) -> dict[str, dict[str, str]]:
+        """Each dependency's last noted failure: ``{"model": {"code": …, "at": ISO time}}``."""
+        item = self._table.get_item(Key={"run_id": DEPENDENCY_FAILURES_KEY}).get("Item") or {}
+        return {
+            k: {"code": str(v.get("code")), "at": str(v.get("at"))}
+            for k, v in item.items()
+            if isinstance(v, dict)
+        }
+
+    def finished_since(self, tenant_id: str, since: str, *, limit: int) -> RecentRuns:
+        """The tenant's runs finished at or after ``since`` (ISO time), newest first, at most ``limit``."""
+        from boto3.dynamodb.conditions import Key
+
+        condition = Key("tenant_id").eq(tenant_id) & Key("finished_at").gte(since)
+        records: list[RunRecord] = []
+        start: dict[str, Any] | None = None
+        while len(records) < limit:
+            page = self._table.query(
+                IndexName=BY_TENANT_TIME,
+                KeyConditionExpression=condition,
+                ScanIndexForward=False,
+                Limit=limit - len(records),
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            records.extend(RunRecord.model_validate(from_dynamo(i)) for i in page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return RecentRuns(records=records, truncated=False)
+        return RecentRuns(records=records, truncated=True)
 
     def get(self, tenant_id: str, run_id: str) -> RunRecord | None:
         """The run, if it belongs to ``tenant_id``: another tenant's run is as absent as none."""
@@ -51,3 +100,10 @@ class RunStore:
             return None
         record = RunRecord.model_validate(from_dynamo(item))
         return record if record.tenant_id == tenant_id else None
+
+
+@dataclass(frozen=True)
+class RecentRuns:
+    records: list[RunRecord]
+    #: True when more runs finished in the window than were read.
+    truncated: bool

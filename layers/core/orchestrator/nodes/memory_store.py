@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import ValidationError
 from orchestrator.failures import describe_failure
@@ -13,6 +13,7 @@ from orchestrator.memory.approvals import PendingApproval
 from orchestrator.memory.cache import CACHEABLE_INTENTS
 from orchestrator.memory.conversations import turn_of
 from orchestrator.memory.runs import RunRecord, RunStatus
+from orchestrator.monitoring.health import UNAVAILABLE_DEPENDENCY
 from orchestrator.nodes.base import Invocation, Node
 from orchestrator.state import GraphState, utc_now
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from orchestrator.memory import ConversationMemory, ResponseCache, RunStore
     from orchestrator.memory.approvals import ApprovalStore
     from orchestrator.memory.semantic_cache import SemanticCache
+    from orchestrator.monitoring.events import RunCompletedPublisher
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class MemoryDeps:
     #: None unless SEMANTIC_CACHE_ENABLED: then each cached answer is also stored by meaning.
     semantic_cache: SemanticCache | None = None
     approvals: ApprovalStore | None = None
+    #: None when RUN_COMPLETED_EVENT_BUS is empty: then no event is put when a run ends.
+    run_completed: RunCompletedPublisher | None = None
 
 
 node: Node[MemoryDeps] = Node(
@@ -42,15 +46,19 @@ node: Node[MemoryDeps] = Node(
         cache_ttl_s=c.settings.cache_ttl_s,
         semantic_cache=c.semantic_cache,
         approvals=c.approvals,
+        run_completed=c.run_completed_events,
     ),
 )
 
 
-def _record_run(state: GraphState, runs: RunStore, *, succeeded: bool) -> None:
+def _record_run(state: GraphState, deps: MemoryDeps, *, succeeded: bool) -> None:
     status: RunStatus = "SUCCEEDED" if succeeded else "FAILED"
     if succeeded and state.approval.status in ("rejected", "timed_out"):
         status = "REJECTED"
-    runs.put(_run_record(state, status))
+    record = _run_record(state, status)
+    deps.runs.put(record)
+    if deps.run_completed is not None:
+        deps.run_completed.publish(record)
 
 
 def _run_record(state: GraphState, status: RunStatus) -> RunRecord:
@@ -68,9 +76,20 @@ def _run_record(state: GraphState, status: RunStatus) -> RunRecord:
         results=[r.model_dump(mode="json") for r in state.results],
         usage={k: v.model_dump() for k, v in state.usage.items()},
         errors=[e.model_dump() for e in state.errors],
+        tool_calls=_tool_calls(state),
         cached=state.cached,
         approval=state.approval.model_dump(mode="json") if state.approval.status != "none" else None,
     )
+
+
+def _tool_calls(state: GraphState) -> list[dict[str, Any]]:
+    """What monitoring counts of each tool call: the tool branch's and the plan steps' (no outputs)."""
+    calls: list[dict[str, Any]] = [r.model_dump(mode="json") for r in state.tool_results]
+    for result in state.results:
+        if result.node == "tool_executor":
+            calls.extend(result.data.get("tool_results", []))
+    keep = ("name", "ok", "error", "latency_ms")
+    return [{k: c.get(k) for k in keep} for c in calls]
 
 
 def cacheable(state: GraphState) -> bool:
@@ -111,7 +130,7 @@ def record(call: Invocation, deps: MemoryDeps) -> GraphState:
                 deadline=call.deadline,
             )
     # Written once this node's own usage is in, so the run record holds the whole run's usage.
-    call.after.append(lambda output: _record_run(state, deps.runs, succeeded=True))
+    call.after.append(lambda output: _record_run(state, deps, succeeded=True))
     return state
 
 
@@ -128,7 +147,10 @@ def record_failure(call: Invocation, deps: MemoryDeps) -> GraphState:
         state.session_id,
         turn_of(state, f"[failed: {error.code}] {error.message}", ok=False),
     )
-    _record_run(state, deps.runs, succeeded=False)
+    _record_run(state, deps, succeeded=False)
+    dependency = UNAVAILABLE_DEPENDENCY.get(error.code)
+    if dependency:
+        deps.runs.note_dependency_failure(dependency, error.code, utc_now())
     return state
 
 

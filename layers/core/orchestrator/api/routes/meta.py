@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response
 
 from orchestrator import __version__
 from orchestrator.api.deps import ContainerDep, SettingsDep
 from orchestrator.api.schemas import ApiInfo, HealthReport
 from orchestrator.config import Settings
 from orchestrator.container import Container
+from orchestrator.monitoring.health import overall, recent_failures
 
 router = APIRouter(tags=["meta"])
 #: Health stays open when auth is on: load balancers and uptime checks carry no key.
@@ -50,18 +53,36 @@ def _code_sandbox(settings: Settings) -> str:
         return f"unavailable ({type(exc).__name__})"
 
 
-@public_router.get("/health", response_model=HealthReport)
-def health(settings: SettingsDep, container: ContainerDep) -> HealthReport:
-    """Configuration status: provider, model and which backends are reachable (no secrets)."""
+def _degraded(backends: dict[str, str], settings: Settings, container: Container) -> dict[str, str]:
+    degraded = {}
+    if backends["external_agent"] == "unreachable":
+        degraded["external_agent"] = "unreachable (health probe)"
+    if backends["dynamodb"] == "ok":
+        try:
+            failures = container.run_store.dependency_failures()
+        except Exception as exc:  # health must report, never fail
+            return {**degraded, "runs_table": f"unreadable ({type(exc).__name__})"}
+        now = datetime.now(UTC)
+        degraded.update(recent_failures(failures, now=now, window_s=settings.health_failure_window_s))
+    return degraded
+
+
+@public_router.get("/health", response_model=HealthReport, responses={503: {"model": HealthReport}})
+def health(settings: SettingsDep, container: ContainerDep, response: Response) -> HealthReport:
+    """Status (ok, degraded, down), provider, model and which backends are reachable (no secrets)."""
     backends = {
         "state_machine": "configured" if settings.chat_state_machine_arn else "not configured",
         "dynamodb": _check_table(settings.conversations_table, settings.aws_region),
         "external_agent": _check_external_agent(container),
         "code_sandbox": _code_sandbox(settings),
     }
-    degraded = backends["dynamodb"] != "ok" or backends["state_machine"] != "configured"
+    degraded = _degraded(backends, settings, container)
+    status = overall(backends, degraded)
+    if status == "down":
+        response.status_code = 503
     return HealthReport(
-        status="degraded" if degraded else "ok",
+        status=status,
+        degraded=degraded,
         environment=settings.environment,
         provider=settings.llm_provider,
         model=settings.llm_default_model,
