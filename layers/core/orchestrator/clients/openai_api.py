@@ -67,8 +67,48 @@ class OpenAIEndpoint:
         deadline: float | None = None,
     ) -> JsonReply:
         """``{base_url}{path}`` with retries; the decoded JSON body, or a typed error naming ``model``."""
+        response = self._send(
+            method, path, model=model, body=body, deadline=deadline, accept="application/json"
+        )
+        status = response.status_code
+        try:
+            return JsonReply(response.json(), round(response.elapsed.total_seconds() * 1000, 2))
+        except ValueError:
+            raise ModelResponseError(
+                f"The {self.provider} endpoint returned a body that is not JSON (HTTP {status})",
+                details={"provider": self.provider, "status": status},
+            ) from None
+
+    def open_stream(
+        self, path: str, *, model: str, body: dict[str, Any], deadline: float | None = None
+    ) -> httpx.Response:
+        """POST ``body`` to ``{base_url}{path}`` and return the open response (an event stream, or
+        JSON from a server that does not stream) for the caller to read and close. Opening is
+        retried as :meth:`request` is; an error status is a typed error."""
+        return self._send(
+            "POST",
+            path,
+            model=model,
+            body=body,
+            deadline=deadline,
+            accept="text/event-stream, application/json",
+            stream=True,
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: str,
+        body: dict[str, Any] | None,
+        deadline: float | None,
+        accept: str,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """One call with retries; a response below 400, or the typed error for what went wrong."""
         key = self._api_key()
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if key:
             headers["Authorization"] = f"Bearer {key}"
 
@@ -87,55 +127,13 @@ class OpenAIEndpoint:
             deadline=deadline,
             secret=key,
             give_up=unavailable,
+            stream=stream,
         )
         status = response.status_code
         if status >= 400:
-            hint = " (check LLM_API_KEY)" if status in (401, 403) else ""
-            raise ModelResponseError(
-                f"The {self.provider} endpoint rejected the request with HTTP {status}{hint}: "
-                f"{error_text(response, key)}",
-                details={"provider": self.provider, "status": status},
-            )
-        try:
-            return JsonReply(response.json(), round(response.elapsed.total_seconds() * 1000, 2))
-        except ValueError:
-            raise ModelResponseError(
-                f"The {self.provider} endpoint returned a body that is not JSON (HTTP {status})",
-                details={"provider": self.provider, "status": status},
-            ) from None
-
-    def open_stream(
-        self, path: str, *, model: str, body: dict[str, Any], deadline: float | None = None
-    ) -> httpx.Response:
-        """POST ``body`` to ``{base_url}{path}`` and return the open response (an event stream, or
-        JSON from a server that does not stream) for the caller to read and close. Opening is
-        retried as :meth:`request` is; an error status is a typed error."""
-        key = self._api_key()
-        headers = {"Accept": "text/event-stream, application/json"}
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-
-        def unavailable(summary: GiveUp) -> Exception:
-            return ModelUnavailableError(
-                f"The {self.provider} model '{model}' is unavailable after {summary.attempts} attempt(s) "
-                f"in {summary.elapsed_s:.1f} s: {summary.reason}",
-                details={"provider": self.provider, "model": model, "attempts": summary.attempts},
-            )
-
-        response = self.transport.request(
-            "POST",
-            f"{self.base_url}{path}",
-            json=body,
-            headers=headers,
-            deadline=deadline,
-            secret=key,
-            give_up=unavailable,
-            stream=True,
-        )
-        status = response.status_code
-        if status >= 400:
-            response.read()
-            response.close()
+            if stream:
+                response.read()
+                response.close()
             hint = " (check LLM_API_KEY)" if status in (401, 403) else ""
             raise ModelResponseError(
                 f"The {self.provider} endpoint rejected the request with HTTP {status}{hint}: "
