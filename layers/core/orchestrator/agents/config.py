@@ -21,13 +21,13 @@ route is the packaged ``external_agent`` route.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from orchestrator.errors import ConfigurationError
 from orchestrator.reasoning.routes import Route
+from orchestrator.settings_documents import read_document
 
 if TYPE_CHECKING:
     from orchestrator.config import Settings
@@ -97,29 +97,13 @@ def parse_agents(document: Any, *, source: str) -> ExternalAgentsConfig:
 
 def load_agents(settings: Settings) -> ExternalAgentsConfig:
     """``EXTERNAL_AGENTS_CONFIG_PATH`` first, then ``EXTERNAL_AGENTS_SSM_PARAMETER``, else no agents."""
-    path_setting = settings.external_agents_config_path
-    parameter = settings.external_agents_ssm_parameter
-    if path_setting:
-        path = Path(path_setting)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read external agents configuration {path}: {exc}", details={"source": str(path)}
-            ) from exc
-        return parse_agents(text, source=str(path))
-    if parameter:
-        from aws_lambda_powertools.utilities import parameters
-
-        try:
-            document = parameters.get_parameter(parameter, transform="json", max_age=300)
-        except Exception as exc:  # Powertools wraps boto3 and transform errors in several types
-            raise ConfigurationError(
-                f"cannot read external agents from SSM parameter {parameter}: {exc}",
-                details={"source": parameter},
-            ) from exc
-        return parse_agents(document, source=f"ssm:{parameter}")
-    return ExternalAgentsConfig()
+    found = read_document(
+        settings.external_agents_config_path, settings.external_agents_ssm_parameter, what="external agents"
+    )
+    if found is None:
+        return ExternalAgentsConfig()
+    document, source = found
+    return parse_agents(document, source=source)
 
 
 def agent_routes(agents: ExternalAgentsConfig, route_names: list[str]) -> list[Route]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestrator.errors import ConfigurationError
+from orchestrator.settings_documents import read_document
 from orchestrator.state import NodeName
 
 if TYPE_CHECKING:
@@ -102,24 +103,8 @@ def load_routes(settings: Settings) -> RoutesConfig:
 
 
 def load_routes_from(config_path: str | None, ssm_parameter: str | None) -> RoutesConfig:
-    if config_path:
-        path = Path(config_path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read routes configuration {path}: {exc}", details={"source": str(path)}
-            ) from exc
-        return parse_routes(text, source=str(path))
-    if ssm_parameter:
-        from aws_lambda_powertools.utilities import parameters
-
-        try:
-            document = parameters.get_parameter(ssm_parameter, transform="json", max_age=300)
-        except Exception as exc:  # Powertools wraps boto3 and transform errors in several types
-            raise ConfigurationError(
-                f"cannot read routes from SSM parameter {ssm_parameter}: {exc}",
-                details={"source": ssm_parameter},
-            ) from exc
-        return parse_routes(document, source=f"ssm:{ssm_parameter}")
+    found = read_document(config_path, ssm_parameter, what="routes")
+    if found is not None:
+        document, source = found
+        return parse_routes(document, source=source)
     return parse_routes(DEFAULT_ROUTES_PATH.read_text(encoding="utf-8"), source=str(DEFAULT_ROUTES_PATH))
