@@ -316,3 +316,47 @@ class TestFixtureStack:
         )
         assert failed["FunctionError"] == "Handled"
         assert json.loads(failed["Payload"].read())["errorType"] == "Runtime.MarshalError"
+
+    def test_lambda_tasks_skip_the_lambda_api_but_get_its_answer(self, fixture_stack: LocalRuntime) -> None:
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+        invoke = lambda_eval_utils._invoke_lambda_function  # the runtime's direct path
+        client = boto3.client("lambda")
+        arn = client.get_function(FunctionName="fixture-EchoFunction")["Configuration"]["FunctionArn"]
+        for name in ("fixture-EchoFunction", arn):
+            direct = invoke({"FunctionName": name, "Payload": b'{"x": 1}'}, "us-east-1", None)
+            api = client.invoke(FunctionName=name, Payload=b'{"x": 1}')
+            assert direct["StatusCode"] == api["StatusCode"] == 200
+            assert direct["Payload"]["echo"] == json.loads(api["Payload"].read())["echo"] == {"x": 1}
+            assert "FunctionError" not in direct and "FunctionError" not in api
+        boom = {"FunctionName": "fixture-BoomFunction", "Payload": b'{"kind": "unserialisable"}'}
+        failed = invoke(boom, "us-east-1", None)
+        assert failed["FunctionError"] == "Handled"
+        assert failed["Payload"]["errorType"] == "Runtime.MarshalError"
+        too_big = json.dumps({"blob": "x" * 6_000_000}).encode()
+        refused = invoke({"FunctionName": "fixture-EchoFunction", "Payload": too_big}, "us-east-1", None)
+        assert refused["FunctionError"] == "Unhandled"
+        assert refused["Payload"]["errorType"] == "Function.ResponseSizeTooLarge"
+        # A function the runtime does not run is the Lambda API's business, errors included.
+        with pytest.raises(ClientError, match="ResourceNotFoundException"):
+            invoke({"FunctionName": "fixture-NoSuchFunction", "Payload": b"{}"}, "us-east-1", None)
+
+    def test_task_timeout_still_ends_a_slow_lambda_task(self, fixture_stack: LocalRuntime) -> None:
+        out = _output(_run(fixture_stack, "slow", {"scenario": "timeout"}))
+        assert out["timeout"]["Error"] == "States.Timeout"
+
+    def test_maps_of_any_size_keep_item_order_and_leave_no_threads(self, fixture_stack: LocalRuntime) -> None:
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        sfn = boto3.client("stepfunctions")
+        express = fixture_stack.state_machine_arn("ExpressStateMachine")
+        for items in ([], [1], list(range(5))):
+            done = sfn.start_sync_execution(
+                stateMachineArn=express, input=json.dumps({"scenario": "map", "items": items, "tag": "n"})
+            )
+            assert done["status"] == "SUCCEEDED", done
+            echoes = json.loads(done["output"])["mapped"]["echoes"]
+            assert echoes == [{"value": item, "index": i, "tag": "n"} for i, item in enumerate(items)]
+            # moto keeps every thread it starts; the runtime forgets the finished ones.
+            assert all(thread.is_alive() for thread in TMP_THREADS)

@@ -6,7 +6,10 @@ When one of these fails after a moto upgrade, read the new moto source for that 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
+import re
 from importlib.metadata import version
 
 import pytest
@@ -111,3 +114,51 @@ def test_botocore_can_disable_host_prefix_injection(monkeypatch: pytest.MonkeyPa
         "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     assert client.meta.config.inject_host_prefix is False
+
+
+def test_lambda_tasks_reach_invoke_lambda_function_and_keep_its_response_shape() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import credentials, lambda_eval_utils
+
+    # InProcessLambdas.task_invoker replaces this function and answers in its stead.
+    invoke = lambda_eval_utils._invoke_lambda_function
+    assert list(inspect.signature(invoke).parameters) == ["parameters", "region", "state_credentials"]
+    source = inspect.getsource(lambda_eval_utils.execute_lambda_function_integration)
+    assert "invocation_response = _invoke_lambda_function(" in source
+    assert 'invocation_response.get("FunctionError")' in source
+    assert "lambda_client.invoke(**parameters)" in inspect.getsource(invoke)
+    # The client cache keys on the role moto passes with every task.
+    assert [f.name for f in dataclasses.fields(credentials.StateCredentials)] == ["role_arn"]
+
+
+def test_interpreter_speedups_still_fit() -> None:
+    import importlib
+
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        inline_iteration_component as inline,
+    )
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from orchestrator.local import interpreter
+
+    for name in interpreter.JSONPATH_MODULES:  # a module-level parse called per evaluation
+        module = importlib.import_module(name)
+        assert module.parse.__module__.startswith("jsonpath_ng"), name
+        assert "parse(" in inspect.getsource(module)
+    for name in interpreter.COPYING_MODULES:  # only deepcopy and copy are used from `copy`
+        module = importlib.import_module(name)
+        assert module.copy is copy, name
+        used = set(re.findall(r"\bcopy\.(\w+)\(", inspect.getsource(module)))
+        assert used and used <= {"deepcopy", "copy"}, (name, used)
+    # Program.eval only hops to a thread to join it with the machine's TimeoutSeconds.
+    program_eval = inspect.getsource(Program.eval)
+    assert "threading.Thread(target=super().eval, args=(env,)" in program_eval
+    assert "worker_thread.join(timeout=timeout)" in program_eval
+    assert "env.next_state_name = self.start_at.start_at_name" in program_eval
+    # A Map launches workers in a loop, then waits for the jobs.
+    body = inspect.getsource(inline.InlineIterationComponent._eval_body)
+    assert "self._launch_worker(env=env, eval_input=eval_input, job_pool=job_pool)" in body
+    assert body.index("_launch_worker") < body.index("job_pool.await_jobs()")
+    launch = inspect.getsource(inline.InlineIterationComponent._launch_worker)
+    assert "threading.Thread(target=worker.eval" in launch
+    assert isinstance(TMP_THREADS, list)

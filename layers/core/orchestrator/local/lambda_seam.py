@@ -6,6 +6,11 @@ ARNs) and ``lambda.invoke`` all arrive there. :class:`InProcessLambdas` replaces
 import the real handler file and call it, and answers an exception with Lambda's error payload
 (``errorType`` = the exception's class name) so ASL Retry/Catch match on class names as on AWS.
 ``tests/integration/test_moto_seam.py`` fails loudly when moto moves this seam.
+
+:meth:`InProcessLambdas.task_invoker` goes one step further for Step Functions Lambda tasks: it
+answers the interpreter's Invoke call itself instead of through a boto3 client and moto's HTTP
+emulation (about 5 ms a task), with the response that path gives (payload bytes parsed as JSON,
+``FunctionError`` set on failure, the size limit), so the ASL sees the same thing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -29,7 +35,13 @@ MOTO_VERSION = "5.2.5"
 #: The method of ``moto.awslambda.models.LambdaFunction`` that runs a function in Docker.
 SEAM_METHOD = "_invoke_lambda"
 
+#: moto's Lambda answers a response larger than this (``sys.getsizeof``) with an error, as AWS does.
+MAX_RESPONSE_SIZE = 6_000_000
+
 log = logging.getLogger(__name__)
+
+#: moto's ``lambda_eval_utils._invoke_lambda_function(parameters, region, state_credentials)``.
+TaskInvoke = Callable[[dict[str, Any], str, Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,58 @@ class InProcessLambdas:
             return json.dumps(result), False, ""
         except (TypeError, ValueError) as exc:
             return json.dumps(error_payload(exc, "Runtime.MarshalError")), True, ""
+
+    def task_invoker(self, moto_invoke: TaskInvoke) -> TaskInvoke:
+        """A Step Functions Lambda task's Invoke call answered here; anything else by ``moto_invoke``.
+
+        A synchronous call of a function moto knows and this runtime registered (by name or ARN,
+        unqualified or ``$LATEST``) runs its handler directly; the payload still crosses as JSON
+        text both ways, so no object is shared between states. Asynchronous calls, versions,
+        aliases, unknown functions and other accounts take moto's path and get its errors.
+        """
+
+        def invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
+            spec = self._task_target(parameters, region)
+            if spec is None:
+                return moto_invoke(parameters, region, state_credentials)
+            payload, errored, _ = self.invoke(spec.function_name, parameters.get("Payload") or b"{}")
+            response: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+            if sys.getsizeof(payload.encode("utf-8")) > MAX_RESPONSE_SIZE:
+                error = ValueError(
+                    f"Response payload size exceeded maximum allowed size ({MAX_RESPONSE_SIZE} bytes)."
+                )
+                payload = json.dumps(error_payload(error, "Function.ResponseSizeTooLarge"))
+                response["FunctionError"] = "Unhandled"
+            elif errored:
+                response["FunctionError"] = "Handled"  # what moto's Invoke sets for a raised exception
+            try:
+                response["Payload"] = json.loads(payload)
+            except ValueError:
+                response["Payload"] = payload
+            return response
+
+        return invoke
+
+    def _task_target(self, parameters: dict[str, Any], region: str) -> FunctionSpec | None:
+        from moto.awslambda.exceptions import UnknownFunctionException
+        from moto.awslambda.models import lambda_backends
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+
+        if parameters.get("InvocationType", "RequestResponse") != "RequestResponse":
+            return None
+        if parameters.get("Qualifier") not in (None, "$LATEST"):
+            return None
+        name = str(parameters.get("FunctionName", ""))
+        account = (
+            name.split(":")[4] if name.startswith("arn:") and name.count(":") >= 6 else DEFAULT_ACCOUNT_ID
+        )
+        try:
+            function = lambda_backends[account][region].get_function(name)
+        except (UnknownFunctionException, KeyError, ValueError):
+            return None
+        if function.version != "$LATEST":
+            return None
+        return self._specs.get(str(function.function_name))
 
     def handler(self, spec: FunctionSpec) -> Any:
         """The handler callable, imported on first use (like a cold start) and cached."""

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from orchestrator.local import resources as res
+from orchestrator.local.dynamodb_seam import DynamoDBSeam
 from orchestrator.local.lambda_seam import FunctionSpec, InProcessLambdas
 from orchestrator.local.sfn_seam import DISABLE_HOST_PREFIX_ENV, StepFunctionsSeams
 from orchestrator.local.template import Template
@@ -60,7 +61,8 @@ class LocalRuntime:
         )
         self.ids = res.PhysicalIds(self.template, stack_name, region)
         self._lambdas = InProcessLambdas()
-        self._sfn = StepFunctionsSeams(retry_delay_scale=retry_delay_scale)
+        self._sfn = StepFunctionsSeams(retry_delay_scale=retry_delay_scale, lambdas=self._lambdas)
+        self._dynamodb = DynamoDBSeam()
         self._mock: Any = None
         self._env_set: list[str] = []
         self._state_machines: dict[str, str] = {}
@@ -88,6 +90,7 @@ class LocalRuntime:
         try:
             self._lambdas.install()
             self._sfn.install()
+            self._dynamodb.install()
             self._quiet_moto()
             user = _user_variables()
             self._create_stack(user)
@@ -100,6 +103,7 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Remove the patches, stop moto and restore the environment."""
+        self._dynamodb.uninstall()
         self._sfn.uninstall()
         self._lambdas.uninstall()
         if self._mock is not None:

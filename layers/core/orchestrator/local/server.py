@@ -69,7 +69,7 @@ def main() -> None:
                 "AUTH_ENABLED is off: every caller is the admin of tenant 'default'. Fine on 127.0.0.1; "
                 "set AUTH_ENABLED=true and API_KEYS before exposing this server to anyone."
             )
-        log.info("serving on http://%s:%d (docs at /docs)", args.host, args.port)
+        log.info("serving on http://%s:%d (Studio at /studio, API docs at /docs)", args.host, args.port)
         uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
 
 

@@ -8,8 +8,14 @@
 * The ASL parser (ANTLR, about 0.2 s for the orchestrator's definition) runs on every execution;
   parsed programs keep no per-execution state (that lives in the evaluation environment), so
   the parse is cached by definition text.
-* Every Lambda task made a new boto3 client (about 5 ms, and boto3's default session is not
-  thread-safe when Map iterations create clients at once); one client per region is reused.
+* Lambda tasks of the template's functions call the handler directly (see
+  :meth:`~orchestrator.local.lambda_seam.InProcessLambdas.task_invoker`) instead of through a
+  boto3 client and moto's HTTP emulation of the Lambda API.
+* Every other task made a new boto3 client (about 5 ms, and boto3's default session is not
+  thread-safe when Map iterations create clients at once); one client per region, service and role
+  is reused. moto always passes the state machine's role as ``state_credentials``.
+* The interpreter's per-state overheads (JSONPath parsing, ``deepcopy``, thread hops): see
+  :mod:`orchestrator.local.interpreter`.
 * Task tokens: moto's interpreter runs ``.waitForTaskToken`` Lambda tasks (the token reaches the
   payload as ``$$.Task.Token``, ``TimeoutSecondsPath`` is honoured, ``SendTaskSuccess`` resumes the
   run), but its ``SendTaskFailure`` handler drops ``cause``; the one added here passes it on, so a
@@ -27,7 +33,12 @@ import json
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.local import interpreter
+
+if TYPE_CHECKING:
+    from orchestrator.local.lambda_seam import InProcessLambdas
 
 #: Environment variable (botocore) that keeps StartSyncExecution on the host moto intercepts.
 DISABLE_HOST_PREFIX_ENV = "AWS_DISABLE_HOST_PREFIX_INJECTION"
@@ -47,12 +58,16 @@ class _ScaledTime:
 
 
 class StepFunctionsSeams:
-    """Installs and removes the patches; one instance per running LocalRuntime."""
+    """Installs and removes the patches; one instance per running LocalRuntime.
 
-    def __init__(self, retry_delay_scale: float = 1.0) -> None:
+    With ``lambdas``, Lambda tasks of its functions run their handlers without the Lambda API.
+    """
+
+    def __init__(self, retry_delay_scale: float = 1.0, lambdas: InProcessLambdas | None = None) -> None:
         if retry_delay_scale < 0:
             raise ValueError("retry_delay_scale must be >= 0")
         self._retry_delay_scale = retry_delay_scale
+        self._lambdas = lambdas
         self._undo: list[tuple[Any, str, Any]] = []
 
     def install(self) -> None:
@@ -68,6 +83,10 @@ class StepFunctionsSeams:
             AmazonStateLanguageParser, "parse", staticmethod(_cached_parse(AmazonStateLanguageParser))
         )
         self._patch(lambda_eval_utils, "boto_client_for", _cached_client_factory(lambda_eval_utils))
+        if self._lambdas is not None:
+            invoke = self._lambdas.task_invoker(lambda_eval_utils._invoke_lambda_function)
+            self._patch(lambda_eval_utils, "_invoke_lambda_function", invoke)
+        self._install_interpreter_speedups()
         if self._retry_delay_scale != 1.0:
             self._patch(retrier_decl, "time", _ScaledTime(self._retry_delay_scale))
         self._patch(StepFunctionResponse, "start_sync_execution", _start_sync_execution)
@@ -75,6 +94,25 @@ class StepFunctionsSeams:
         evaluator = _jsonata_evaluator()
         if evaluator is not None and moto_jsonata._eval_jsonata is None:
             self._patch(moto_jsonata, "_eval_jsonata", evaluator)
+
+    def _install_interpreter_speedups(self) -> None:
+        import importlib
+
+        from moto.stepfunctions.parser.asl.component.program.program import Program
+        from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+            inline_iteration_component as inline,
+        )
+
+        for name in interpreter.JSONPATH_MODULES:
+            module = importlib.import_module(name)
+            self._patch(module, "parse", interpreter.cached_jsonpath_parser(module.parse))
+        for name in interpreter.COPYING_MODULES:
+            self._patch(importlib.import_module(name), "copy", interpreter.JsonCopyModule)
+        self._patch(Program, "eval", interpreter.program_eval(Program.__dict__["eval"]))
+        component = inline.InlineIterationComponent
+        self._patch(
+            component, "_launch_worker", interpreter.launch_worker(component.__dict__["_launch_worker"])
+        )
 
     def uninstall(self) -> None:
         while self._undo:
@@ -121,16 +159,17 @@ def _jsonata_evaluator() -> Any:
 
 def _cached_client_factory(module: Any) -> Any:
     create = module.boto_client_for
-    clients: dict[tuple[str, str], Any] = {}
+    clients: dict[tuple[str, str, str | None], Any] = {}
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials:  # a Credentials block assumes another role: no sharing
-            return create(region=region, service=service, state_credentials=state_credentials)
+        # moto passes the execution's role (or a Credentials block's) on every task: a client per
+        # role keeps roles apart without a new client per task.
+        role = getattr(state_credentials, "role_arn", None)
+        key = (region, service, None if role is None else str(role))
         with lock:
-            key = (region, service)
             if key not in clients:
-                clients[key] = create(region=region, service=service, state_credentials=None)
+                clients[key] = create(region=region, service=service, state_credentials=state_credentials)
             return clients[key]
 
     return boto_client_for
@@ -174,7 +213,10 @@ def _start_sync_execution(response: Any) -> Any:
         activity_store={},
         input_data=execution_input,
     )
-    execution.start()  # SyncExecutionWorker evaluates on this thread and returns at the end
+    try:
+        execution.start()  # SyncExecutionWorker evaluates on this thread and returns at the end
+    finally:
+        interpreter.drop_finished_threads()
     status = execution.sync_execution_status
     result: dict[str, Any] = {
         "executionArn": execution.exec_arn,
