@@ -104,6 +104,13 @@ class TransientError(OrchestratorError):
     transient = True
 
 
+class StorageUnavailableError(TransientError):
+    """DynamoDB kept throttling or failing after the client's own retries; the same request can
+    be sent again shortly."""
+
+    code = "storage_unavailable"
+
+
 class UpstreamError(OrchestratorError):
     """A remote dependency answered, but not usefully (4xx, garbage); retrying will not help."""
 
@@ -236,6 +243,7 @@ ERRORS_BY_NAME: dict[str, type[OrchestratorError]] = {
         LimitExceededError,
         ConfigurationError,
         TransientError,
+        StorageUnavailableError,
         UpstreamError,
         ModelUnavailableError,
         ModelResponseError,

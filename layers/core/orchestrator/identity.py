@@ -98,9 +98,13 @@ class ApiKeyring:
         return found
 
 
-def _entry(
-    key: str, tenant: str | None, role: str | None, default_tenant: str, where: str
-) -> tuple[str, str, Role]:
+def _entry(key: str, tenant: object, role: object, default_tenant: str, where: str) -> tuple[str, str, Role]:
+    # JSON entries may hold any type; environment variables may hold undecodable bytes, which
+    # Python turns into lone surrogates that no hash or header can take.
+    if not isinstance(tenant, str | None) or not isinstance(role, str | None):
+        raise ConfigurationError(f"{where}: tenant and role must be strings")
+    if not all(_encodable(part) for part in (key, tenant or "", role or "")):
+        raise ConfigurationError(f"{where}: not valid text (undecodable bytes)")
     key = key.strip()
     tenant = (tenant or "").strip() or default_tenant
     role = (role or "").strip().lower() or "user"
@@ -111,6 +115,14 @@ def _entry(
     if role not in ROLES:
         raise ConfigurationError(f"{where}: role must be 'user' or 'admin', not {role!r}")
     return key, tenant, role  # type: ignore[return-value]  # checked against ROLES above
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_api_keys(text: str, *, default_tenant: str = "default") -> ApiKeyring:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from typing import Any
 
 from orchestrator.aws.dynamodb import all_items, expires_at, table
+from orchestrator.errors import StorageUnavailableError
+
+logger = logging.getLogger(__name__)
 
 #: Only answers that don't depend on live data are cached; tools and agents act on the world.
 CACHEABLE_INTENTS = frozenset({"chat", "rag"})
@@ -31,7 +35,12 @@ class ResponseCache:
 
     def get(self, tenant_id: str, user_id: str, prompt: str) -> dict[str, Any] | None:
         key = {"pk": tenant_id, "sk": cache_key(user_id, prompt)}
-        item = self._table.get_item(Key=key).get("Item")
+        try:
+            item = self._table.get_item(Key=key).get("Item")
+        except StorageUnavailableError:
+            # A cache is an optimisation: a throttled table answers as a miss, the turn runs.
+            logger.warning("response cache unavailable: treated as a miss")
+            return None
         # DynamoDB deletes expired items lazily (up to days later), so expiry is checked on read.
         if not item or int(item.get("expires_at", 0)) <= time.time():
             return None
@@ -41,14 +50,17 @@ class ResponseCache:
     def put(self, tenant_id: str, user_id: str, prompt: str, value: dict[str, Any], ttl_s: int) -> None:
         if ttl_s <= 0:
             return
-        self._table.put_item(
-            Item={
-                "pk": tenant_id,
-                "sk": cache_key(user_id, prompt),
-                "value": json.dumps(value),
-                "expires_at": expires_at(ttl_s),
-            }
-        )
+        item = {
+            "pk": tenant_id,
+            "sk": cache_key(user_id, prompt),
+            "value": json.dumps(value),
+            "expires_at": expires_at(ttl_s),
+        }
+        try:
+            self._table.put_item(Item=item)
+        except StorageUnavailableError:
+            # The answer is already remembered; failing the turn for its cache entry would lose it.
+            logger.warning("response cache unavailable: answer not cached")
 
     def clear(self, tenant_id: str, user_id: str | None = None) -> int:
         """Delete one user's cached answers, or (``user_id=None``) the whole tenant's."""

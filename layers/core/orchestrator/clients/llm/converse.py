@@ -104,6 +104,14 @@ def converse_request(
 
 
 def parse_converse(response: dict[str, Any], *, model: str, provider: str) -> ChatResult:
+    """A ChatResult from a Converse reply; a reply of the wrong shape is a :class:`ModelResponseError`."""
+    try:
+        return _converse(response, model=model, provider=provider)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        raise ModelResponseError("Bedrock returned a malformed reply", details={"model": model}) from None
+
+
+def _converse(response: dict[str, Any], *, model: str, provider: str) -> ChatResult:
     try:
         blocks = response["output"]["message"]["content"]
     except (KeyError, TypeError):

@@ -80,7 +80,20 @@ def _parse_arguments(raw: Any, name: str) -> dict[str, Any]:
 
 
 def parse_completion(body: Any, *, model: str, provider: str, prompt_chars: int) -> ChatResult:
-    """A ChatResult from a chat-completions body; missing usage is estimated (~4 chars a token)."""
+    """A ChatResult from a chat-completions body; missing usage is estimated (~4 chars a token).
+
+    A body of the wrong shape anywhere (a list for the message, text for the token counts) is a
+    :class:`ModelResponseError`, like a body without choices.
+    """
+    try:
+        return _completion(body, model=model, provider=provider, prompt_chars=prompt_chars)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        raise ModelResponseError(
+            f"The {provider} endpoint returned a malformed reply", details={"provider": provider}
+        ) from None
+
+
+def _completion(body: Any, *, model: str, provider: str, prompt_chars: int) -> ChatResult:
     try:
         choice = body["choices"][0]
         message = choice["message"]
