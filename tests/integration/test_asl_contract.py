@@ -180,3 +180,9 @@ def test_the_approval_wait_is_bounded_by_configuration_and_only_asynchronous_run
         assert {"Variable": "$.approval.status", "StringEquals": "required"} in rule["And"]
     handover = ASL["States"]["Hand over for approval"]
     assert handover["Type"] == "Succeed"
+
+
+def test_every_task_tells_its_node_how_often_step_functions_retried_it() -> None:
+    # The run's trace counts platform retries (Retry above) beside the clients' own.
+    for name, task in tasks():
+        assert task["Parameters"]["Payload"].get("retry_count.$") == "$$.State.RetryCount", name

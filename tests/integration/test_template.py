@@ -198,7 +198,7 @@ def test_a_deployed_stack_is_closed_by_default_with_a_generated_admin_key(templa
     assert generated["GenerateStringKey"] == "key" and generated["PasswordLength"] >= 32
 
 
-def test_only_health_and_preflight_routes_skip_the_jwt_authorizer(template: Template) -> None:
+def test_only_health_preflight_and_the_studio_shell_skip_the_jwt_authorizer(template: Template) -> None:
     raw = load_template(ROOT / "template.yaml")
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"]
@@ -206,10 +206,11 @@ def test_only_health_and_preflight_routes_skip_the_jwt_authorizer(template: Temp
         if r["Type"] == "AWS::ApiGatewayV2::Route"
     }
 
-    assert set(routes) == {"ANY /", "ANY /{proxy+}", "GET /health", "OPTIONS /{proxy+}"}
+    open_routes = {"GET /health", "OPTIONS /{proxy+}", "GET /studio", "GET /studio/static/{proxy+}"}
+    assert set(routes) == {"ANY /", "ANY /{proxy+}"} | open_routes
     for key in ("ANY /", "ANY /{proxy+}"):
         assert routes[key]["AuthorizationType"] == {"Fn::If": ["HasJwtIssuer", "JWT", "NONE"]}
-    for key in ("GET /health", "OPTIONS /{proxy+}"):
+    for key in open_routes:
         assert routes[key]["AuthorizationType"] == "NONE"
 
 
@@ -304,6 +305,7 @@ def test_functions_get_least_privilege(template: Template) -> None:
         ("DynamoDBReadPolicy", "RunsTable"),
         ("Statement", "states:StartSyncExecution"),
         ("Statement", "states:StartExecution"),
+        ("Statement", "states:DescribeExecution"),  # GET /v1/runs/{id}/events of an async run
     }
     assert ("DynamoDBReadPolicy", "RunEventsTable") in api
     # Untrusted code: its network interfaces (and logs), nothing else, not even its settings.

@@ -121,6 +121,39 @@ class ToolCall(_Model):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
+#: Spans a run's trace keeps; beyond it the oldest go (the failure and the answer are last).
+MAX_TRACE_SPANS = 64
+#: Length of a span's one-line input and output summaries.
+SPAN_SUMMARY_CHARS = 400
+
+
+class SpanError(_Model):
+    code: str
+    message: str
+
+
+class Span(_Model):
+    """One node action of a run: when it started, how long it took, what it decided.
+
+    ``input`` and ``output`` are clipped one-line summaries (never whole documents, never
+    settings); ``decision`` is what the action chose and why (intent, plan source, tools).
+    """
+
+    node: str
+    action: str
+    #: The template's logical id of the Lambda that ran it (``IntentRouterFunction``).
+    function: str | None = None
+    step_id: str | None = None
+    started_at: str
+    duration_ms: float = 0.0
+    #: Client-level retries (tenacity) plus Step Functions' own (``$$.State.RetryCount``).
+    retries: int = Field(default=0, ge=0)
+    error: SpanError | None = None
+    input: str = Field(default="", max_length=SPAN_SUMMARY_CHARS)
+    output: str = Field(default="", max_length=SPAN_SUMMARY_CHARS)
+    decision: dict[str, Any] | None = None
+
+
 class ToolResult(_Model):
     call_id: str
     name: str
@@ -128,6 +161,8 @@ class ToolResult(_Model):
     output: Any = None
     error: str | None = None
     latency_ms: float = 0.0
+    #: This call's span (a Map iteration cannot touch the state); folded into ``trace`` later.
+    span: Span | None = None
 
 
 class NodeUsage(_Model):
@@ -149,6 +184,20 @@ class NodeResult(_Model):
     data: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
     usage: NodeUsage | None = None
+    #: This step's span, folded into the state's ``trace`` when the wave's results are.
+    span: Span | None = None
+
+
+PlanSource = Literal["model", "rule-based"]
+
+
+class PlanInfo(_Model):
+    """Where a plan came from, and why a model's plan was not used."""
+
+    source: PlanSource
+    steps: int = 0
+    #: Why the model's plan was rejected (it was replaced by the rule-based one); None: it wasn't.
+    rejected: str | None = None
 
 
 class Response(_Model):
@@ -267,6 +316,8 @@ class GraphState(_Model):
     #: The prompt's language (ISO 639-1) as the router identified it; None: not identified.
     language: str | None = Field(default=None, max_length=8)
     plan: list[PlanStep] = Field(default_factory=list)
+    #: The plan's source (model or rule-based) and why a model plan was rejected.
+    planning: PlanInfo | None = None
     #: Ids of the plan steps the state machine runs next (one dependency wave at a time).
     pending_steps: list[PlanStep] = Field(default_factory=list)
     tool_calls: list[ToolCall] = Field(default_factory=list)
@@ -283,6 +334,27 @@ class GraphState(_Model):
     approval: Approval = Field(default_factory=Approval)
     #: Set by the OpenAI-compatible API: the client's own conversation, tools and options.
     client: ClientTurn | None = None
+    #: One span per node action, oldest first, at most ``MAX_TRACE_SPANS``.
+    trace: list[Span] = Field(default_factory=list)
+
+    def add_spans(self, spans: list[Span]) -> None:
+        """Append ``spans`` (ordered by start time), dropping the oldest beyond the cap."""
+        if spans:
+            merged = self.trace + sorted(spans, key=lambda span: span.started_at)
+            self.trace = merged[-MAX_TRACE_SPANS:]
+
+    def collect_spans(self) -> None:
+        """Move the spans Map iterations left on tool and step results into ``trace``."""
+        carried: list[Span] = []
+        for result in self.tool_results:
+            if result.span is not None:
+                carried.append(result.span)
+                result.span = None
+        for step in self.results:
+            if step.span is not None:
+                carried.append(step.span)
+                step.span = None
+        self.add_spans(carried)
 
     def cache_prompt(self) -> str:
         """The response cache's key text: the prompt, plus the client's conversation when it sent one."""
@@ -329,6 +401,8 @@ class NodeEvent(_Model):
     task_token: str | None = None
     #: The run's approval, sent with a lone tool call: approval-gated tools run only if it covers the call.
     approval: Approval | None = None
+    #: ``$$.State.RetryCount``: how often Step Functions retried this Task before this attempt.
+    retry_count: int = Field(default=0, ge=0)
 
 
 def clip(text: str, limit: int) -> str:

@@ -24,6 +24,8 @@ from orchestrator.api.routes import (
     meta,
     monitoring,
     openai_compat,
+    runs,
+    studio,
     tools,
 )
 from orchestrator.config import Settings, get_settings
@@ -78,7 +80,7 @@ def create_app(
     authenticated = [Depends(get_principal)]
     app.include_router(meta.public_router)
     app.include_router(meta.router, dependencies=authenticated)
-    for module in (chat, approvals, llm, tools, documents, memory, monitoring, openai_compat):
+    for module in (chat, runs, approvals, llm, tools, documents, memory, monitoring, openai_compat, studio):
         app.include_router(module.router, dependencies=authenticated)
     if settings.mcp_server_enabled:
         from starlette.routing import Route
@@ -87,4 +89,8 @@ def create_app(
 
         # An ASGI app that authenticates like the routes above; the MCP SDK loads on first use.
         app.router.routes.append(Route("/mcp", McpEndpoint(), methods=["GET", "POST", "DELETE"]))
+    from orchestrator.studio import mount_studio
+
+    # The Studio page is public like /docs (it holds no data); its calls carry the user's key.
+    mount_studio(app)
     return app

@@ -13,6 +13,7 @@ from orchestrator.state import (
     Intent,
     NodeResult,
     NodeUsage,
+    PlanInfo,
     PlanStep,
     ToolCall,
     ToolResult,
@@ -22,11 +23,23 @@ from orchestrator.state import (
 ID_PATTERN = r"^[A-Za-z0-9_.:@\-]+$"
 
 
-class ErrorBody(BaseModel):
+class ErrorDetail(BaseModel):
+    """What went wrong: a machine-readable code and a message for people."""
+
     code: str
     message: str
     run_id: str | None = None
     details: Any = None
+    #: OpenAI-compatible paths only: the error type and the offending parameter, as OpenAI's SDKs read them.
+    type: str | None = None
+    param: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error response: ``{"error": {...}}``, with the run id on top when a run had started."""
+
+    error: ErrorDetail
+    run_id: str | None = None
 
 
 class ChatRequest(BaseModel):
@@ -55,6 +68,8 @@ class ChatResponse(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     intent: Intent | None = None
     plan: list[StepOutcome] | None = None
+    #: Where the plan came from (``model`` / ``rule-based``) and why a model plan was rejected.
+    planning: PlanInfo | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
     tool_results: list[ToolResult] = Field(default_factory=list)
     usage: dict[str, NodeUsage] = Field(default_factory=dict)
@@ -112,3 +127,26 @@ class HealthReport(BaseModel):
     backends: dict[str, str]
     #: Whether callers must authenticate; which keys exist is never shown.
     auth: str
+
+
+class RunSummary(BaseModel):
+    """One row of ``GET /v1/runs``: what a runs list shows (the record has the rest)."""
+
+    run_id: str
+    status: str
+    user_id: str
+    session_id: str
+    intent: str | None = None
+    started_at: str
+    finished_at: str | None = None
+    latency_ms: float | None = None
+    cost_usd: float = 0.0
+    cached: Cached = False
+    #: The last error's code and message, when the run failed.
+    error: str | None = None
+
+
+class RunList(BaseModel):
+    runs: list[RunSummary] = Field(default_factory=list)
+    #: More runs matched (or were left unread) in the window than are listed.
+    truncated: bool = False

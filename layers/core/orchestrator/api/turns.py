@@ -81,6 +81,7 @@ def to_response(state: GraphState) -> ChatResponse:
         citations=response.citations if response else [],
         intent=state.intent,
         plan=plan,
+        planning=state.planning,
         tool_calls=state.tool_calls,
         tool_results=state.tool_results,
         usage=state.usage,

@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -36,9 +38,11 @@ if TYPE_CHECKING:
 __all__ = [
     "RETRYABLE_STATUSES",
     "GiveUp",
+    "RetryCounter",
     "RetryPolicy",
     "TransientFailure",
     "call_with_retries",
+    "counting_retries",
     "is_transient",
     "parse_retry_after",
     "stop_before_deadline",
@@ -133,6 +137,27 @@ class wait_retry_after_or(wait_base):
         return retry_after if retry_after <= self.cap_s else math.inf
 
 
+@dataclass
+class RetryCounter:
+    """How many retries the remote calls made while it was current (one node action's)."""
+
+    retries: int = 0
+
+
+_current_counter: ContextVar[RetryCounter | None] = ContextVar("retry_counter", default=None)
+
+
+@contextmanager
+def counting_retries() -> Iterator[RetryCounter]:
+    """Count every retry :func:`call_with_retries` makes in this context (its thread)."""
+    counter = RetryCounter()
+    token = _current_counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _current_counter.reset(token)
+
+
 @dataclass(frozen=True)
 class GiveUp:
     """Why the retries stopped: what the caller's typed error says."""
@@ -225,6 +250,9 @@ def call_with_retries(
     def log_retry(state: RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome is not None else None
         reason = failure.reason if isinstance(failure, TransientFailure) else type(failure).__name__
+        counter = _current_counter.get()
+        if counter is not None:  # a run's trace shows each node's retries
+            counter.retries += 1
         logger.warning(
             "remote call failed, retrying",
             extra={**extra, "reason": reason, "wait_s": round(state.upcoming_sleep, 3)},

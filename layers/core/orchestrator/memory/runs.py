@@ -18,6 +18,20 @@ DEFAULT_TTL_S = 30 * 24 * 3600
 DEPENDENCY_FAILURES_KEY = "health#dependencies"
 #: The runs table's index of a tenant's finished runs by ``finished_at`` (see template.yaml).
 BY_TENANT_TIME = "by_tenant_time"
+#: What :meth:`RunStore.list_runs` reads of each record: a runs list row's fields.
+_SUMMARY_FIELDS = (
+    "run_id",
+    "status",
+    "tenant_id",
+    "user_id",
+    "session_id",
+    "started_at",
+    "finished_at",
+    "intent",
+    "usage",
+    "cached",
+    "errors",
+)
 
 
 class RunRecord(BaseModel):
@@ -39,6 +53,11 @@ class RunRecord(BaseModel):
     cached: Cached = False
     #: What waits for a person (tool, arguments, deadline) or what was decided; never the token.
     approval: dict[str, Any] | None = None
+    #: The plan's source (``model`` / ``rule-based``), its size, and why a model plan was rejected.
+    planning: dict[str, Any] | None = None
+    #: One span per node action (``orchestrator.state.Span``): start, duration, retries, error,
+    #: clipped input and output, and the decision taken.
+    trace: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class RunStore:
@@ -91,6 +110,58 @@ class RunStore:
                 return RecentRuns(records=records, truncated=False)
         return RecentRuns(records=records, truncated=True)
 
+    def list_runs(self, tenant_id: str, since: str, query: RunQuery) -> RecentRuns:
+        """The tenant's runs finished since ``since`` that match ``query``, newest first.
+
+        A Query on ``by_tenant_time`` with the filters as a FilterExpression: DynamoDB filters
+        after reading, so at most ``query.max_read`` items are read; ``truncated`` says there was
+        more to look at (in the window) than was read or returned.
+        """
+        from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+
+        condition = Key("tenant_id").eq(tenant_id) & Key("finished_at").gte(since)
+        filters = [
+            Attr(name).eq(value)
+            for name, value in (
+                ("user_id", query.user_id),
+                ("status", query.status),
+                ("intent.name", query.intent),
+            )
+            if value is not None
+        ]
+        # A list row needs none of the answer, plan, results or trace: far less to read back.
+        names = {f"#{field}": field for field in _SUMMARY_FIELDS}
+        options: dict[str, Any] = {
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+        }
+        if filters:
+            expression: ConditionBase = filters[0]
+            for extra in filters[1:]:
+                expression = expression & extra
+            options["FilterExpression"] = expression
+        records: list[RunRecord] = []
+        start: dict[str, Any] | None = None
+        read = 0
+        while True:
+            page = self._table.query(
+                IndexName=BY_TENANT_TIME,
+                KeyConditionExpression=condition,
+                ScanIndexForward=False,
+                Limit=max(1, min(query.page_size, query.max_read - read)),
+                **options,
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            read += int(page.get("ScannedCount", 0))
+            records.extend(RunRecord.model_validate(from_dynamo(i)) for i in page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if len(records) > query.limit:
+                return RecentRuns(records=records[: query.limit], truncated=True)
+            if not start:
+                return RecentRuns(records=records, truncated=False)
+            if len(records) == query.limit or read >= query.max_read:
+                return RecentRuns(records=records, truncated=True)
+
     def get(self, tenant_id: str, run_id: str) -> RunRecord | None:
         """The run, if it belongs to ``tenant_id``: another tenant's run is as absent as none."""
         if "#" in run_id:  # never a run id: keys of other items in this table (approval#…)
@@ -100,6 +171,19 @@ class RunStore:
             return None
         record = RunRecord.model_validate(from_dynamo(item))
         return record if record.tenant_id == tenant_id else None
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Which runs :meth:`RunStore.list_runs` returns (None: any) and how much it may read."""
+
+    limit: int = 50
+    user_id: str | None = None
+    status: str | None = None
+    intent: str | None = None
+    #: Items read (before filtering) at most: the cost of one listing stays bounded.
+    max_read: int = 2000
+    page_size: int = 200
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ the :class:`~orchestrator.container.Container`) and actions registered by name::
 machine's Catch sees their class names; anything else becomes :class:`InternalNodeError` after
 its traceback is logged. A failed plan step is a failed result, not a failed run.
 
+Each action also leaves a :class:`~orchestrator.state.Span` (:mod:`orchestrator.nodes.tracing`):
+on the state's ``trace``, or on the ``ToolResult``/``NodeResult`` a Map iteration returns (folded
+into the trace by the next action that receives the state). Actions state what they decided in
+``call.decision``; retries are counted from the clients' tenacity loops and Step Functions' own
+``$$.State.RetryCount``.
+
 When given a run-events store, :meth:`Node.run` also publishes what a watching client wants to
 see (:mod:`orchestrator.nodes.progress`): the intent, plan, tool calls and results, step results
 and citations it finds new in the action's output, and whatever the action itself sends to
@@ -32,7 +38,19 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from orchestrator.errors import InternalNodeError, OrchestratorError, ValidationError
-from orchestrator.state import GraphState, NodeEvent, NodeResult, NodeUsage, PlanStep
+from orchestrator.state import (
+    SPAN_SUMMARY_CHARS,
+    GraphState,
+    NodeEvent,
+    NodeResult,
+    NodeUsage,
+    PlanStep,
+    Span,
+    SpanError,
+    ToolResult,
+    clip,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from orchestrator.clients.llm.base import ChatResult, TokenUsage
@@ -95,6 +113,8 @@ class Invocation:
     after: list[Callable[[BaseModel], None]] = field(default_factory=list)
     #: Where progress goes while the action runs; None when nobody can watch.
     progress: Progress | None = None
+    #: What the action decided and why (intent, plan source, tools): its span's ``decision``.
+    decision: dict[str, Any] | None = None
 
     def emit(self, kind: str, data: dict[str, Any]) -> None:
         """Tell a watching client about progress (``token`` deltas are batched)."""
@@ -199,10 +219,18 @@ class Node(Generic[D]):
             call.progress = Progress(
                 events, tenant_id, run_id, node=self.name, flush_ms=flush_ms, flush_chars=flush_chars
             )
+        if parsed.state is not None:
+            parsed.state.collect_spans()  # what the Map iterations before this one left
         before = _Seen.of(parsed.state)
+        from orchestrator.clients.retrying import counting_retries
+        from orchestrator.nodes.tracing import function_id, input_summary, output_summary
+
+        started_at = utc_now()
         started = time.perf_counter()
+        failed: SpanError | None = None
         try:
-            output = action(call, deps)
+            with counting_retries() as retries:
+                output = action(call, deps)
         except OrchestratorError as exc:
             if parsed.action == "step" and parsed.step is not None:
                 # One failed plan step should not sink the plan: synthesis reports it instead.
@@ -210,6 +238,7 @@ class Node(Generic[D]):
                 output = NodeResult(
                     node=self.name, step_id=parsed.step.id, ok=False, output=exc.message, error=exc.code
                 )
+                failed = SpanError(code=exc.code, message=clip(exc.message, SPAN_SUMMARY_CHARS))
             else:
                 raise
         except Exception as exc:
@@ -219,10 +248,26 @@ class Node(Generic[D]):
                 f"The {self.name} node failed unexpectedly ({kind}); see the logs of run {run_id}."
             ) from exc
         usage = call.meter.usage(round((time.perf_counter() - started) * 1000, 3))
+        span = Span(
+            node=self.name,
+            action=parsed.action,
+            function=function_id(self.name),
+            step_id=parsed.step.id if parsed.step is not None else None,
+            started_at=started_at,
+            duration_ms=usage.latency_ms,
+            retries=retries.retries + parsed.retry_count,
+            error=failed,
+            input=input_summary(parsed),
+            output=output_summary(before, output),
+            decision=call.decision,
+        )
         if isinstance(output, GraphState):
             output.add_usage(self.name, usage)
-        elif isinstance(output, NodeResult) and output.usage is None:
-            output.usage = usage
+            output.add_spans([span])
+        elif isinstance(output, NodeResult | ToolResult):
+            output.span = span
+            if isinstance(output, NodeResult) and output.usage is None:
+                output.usage = usage
         for finish in call.after:
             finish(output)
         if call.progress is not None:
@@ -240,6 +285,7 @@ class _Seen:
     tool_calls: int = 0
     tool_results: int = 0
     response: bool = False
+    context: bool = False
 
     @classmethod
     def of(cls, state: GraphState | None) -> _Seen:
@@ -251,12 +297,11 @@ class _Seen:
             tool_calls=len(state.tool_calls),
             tool_results=len(state.tool_results),
             response=state.response is not None,
+            context=bool(state.context),
         )
 
     def publish_new(self, output: BaseModel, progress: Progress) -> None:
         """Queue what ``output`` holds beyond this; the caller flushes (one write for all)."""
-        from orchestrator.state import ToolResult
-
         if isinstance(output, ToolResult):
             progress.add("tool_result", output.model_dump(mode="json"))
         elif isinstance(output, NodeResult) and output.step_id:

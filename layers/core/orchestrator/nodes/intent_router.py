@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.memory.cache import CACHEABLE_INTENTS
 from orchestrator.nodes.base import Invocation, Node
@@ -78,6 +78,27 @@ def answer_from_semantic_cache(
 
 @node.action("route")
 def route(call: Invocation, deps: RouterDeps) -> GraphState:
+    state = _route(call, deps)
+    call.decision = decision_of(state)
+    return state
+
+
+def decision_of(state: GraphState) -> dict[str, Any]:
+    """The span's decision: the intent with its runners-up, and whether the cache answered."""
+    decision: dict[str, Any] = {"cache": {"hit": state.cached}}
+    if state.intent is not None:
+        decision |= {
+            "intent": state.intent.name,
+            "confidence": state.intent.confidence,
+            "method": state.intent.method,
+            "alternatives": state.intent.alternatives,
+        }
+        if state.intent.agent:
+            decision["agent"] = state.intent.agent
+    return decision
+
+
+def _route(call: Invocation, deps: RouterDeps) -> GraphState:
     state = call.state
     if call.event.execution_name:
         # The API names executions by run id; EventBridge does not, so the name becomes the id.

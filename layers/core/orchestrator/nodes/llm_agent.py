@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.nodes import prompts
 from orchestrator.nodes.base import Invocation, Node
+from orchestrator.nodes.tracing import tool_decision
 from orchestrator.state import Citation, GraphState, NodeResult, NodeUsage, Response, truncate
 
 if TYPE_CHECKING:
@@ -157,6 +158,10 @@ def answer(call: Invocation, deps: AgentDeps) -> GraphState:
     )
     state.tool_calls += outcome.tool_calls
     state.tool_results += outcome.tool_results
+    if outcome.returned_calls:
+        call.decision = tool_decision([c.name for c in outcome.returned_calls], "client")
+    elif outcome.tool_calls:
+        call.decision = tool_decision([c.name for c in outcome.tool_calls], "model")
     last = outcome.calls[-1] if outcome.calls else None
     state.response = Response(
         text=outcome.text,

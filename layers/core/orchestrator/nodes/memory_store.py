@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.errors import ValidationError
+from orchestrator.errors import StorageUnavailableError, ValidationError
 from orchestrator.failures import describe_failure
 from orchestrator.memory.approvals import PendingApproval
 from orchestrator.memory.cache import CACHEABLE_INTENTS
@@ -15,6 +15,7 @@ from orchestrator.memory.conversations import turn_of
 from orchestrator.memory.runs import RunRecord, RunStatus
 from orchestrator.monitoring.health import UNAVAILABLE_DEPENDENCY
 from orchestrator.nodes.base import Invocation, Node
+from orchestrator.nodes.tracing import failure_span
 from orchestrator.state import GraphState, utc_now
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ def _run_record(state: GraphState, status: RunStatus) -> RunRecord:
         tool_calls=_tool_calls(state),
         cached=state.cached,
         approval=state.approval.model_dump(mode="json") if state.approval.status != "none" else None,
+        planning=state.planning.model_dump(mode="json") if state.planning else None,
+        trace=[span.model_dump(mode="json") for span in state.trace],
     )
 
 
@@ -141,13 +144,21 @@ def record_failure(call: Invocation, deps: MemoryDeps) -> GraphState:
     failure = call.event.failure or {}
     error = describe_failure(failure.get("Error"), failure.get("Cause"))
     state.errors.append(error)
-    deps.conversations.append(
-        state.tenant_id,
-        state.user_id,
-        state.session_id,
-        turn_of(state, f"[failed: {error.code}] {error.message}", ok=False),
-    )
-    _record_run(state, deps, succeeded=False)
+    # The failed Task returned no state to carry its span: rebuilt here, so the trace shows it.
+    state.add_spans([failure_span(state, error.code, error.message)])
+    try:
+        deps.conversations.append(
+            state.tenant_id,
+            state.user_id,
+            state.session_id,
+            turn_of(state, f"[failed: {error.code}] {error.message}", ok=False),
+        )
+    except StorageUnavailableError:
+        # The conversations table is refusing: the run record still tells the client what happened.
+        _record_run(state, deps, succeeded=False)
+        raise
+    # Written once this action's own span is in, like the record of a run that succeeded.
+    call.after.append(lambda output: _record_run(state, deps, succeeded=False))
     dependency = UNAVAILABLE_DEPENDENCY.get(error.code)
     if dependency:
         deps.runs.note_dependency_failure(dependency, error.code, utc_now())

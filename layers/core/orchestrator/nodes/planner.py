@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orchestrator.nodes.base import Invocation, Node
-from orchestrator.state import GraphState
+from orchestrator.state import GraphState, PlanInfo
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from orchestrator.reasoning.planner import Planner
@@ -30,6 +33,13 @@ def plan(call: Invocation, deps: PlannerDeps) -> GraphState:
         call.meter.record_result(result)
     state.plan = outcome.steps
     state.pending_steps = next_wave(state.plan, set())
+    state.planning = PlanInfo(source=outcome.source, steps=len(outcome.steps), rejected=outcome.rejected)
+    if outcome.rejected:
+        # The run still answers, with the rule-based plan: say so where an operator looks.
+        logger.warning(
+            "run %s: model plan rejected, using the rule-based plan: %s", state.run_id, outcome.rejected
+        )
+    call.decision = state.planning.model_dump(mode="json")
     return state
 
 
@@ -40,6 +50,7 @@ def advance(call: Invocation, deps: PlannerDeps) -> GraphState:
 
     state = call.state
     state.results.extend(call.event.wave_results)
+    state.collect_spans()  # the wave's steps, each with its own span
     for result in call.event.wave_results:
         if result.usage is not None:
             state.add_usage(result.node, result.usage)

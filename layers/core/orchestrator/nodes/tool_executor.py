@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from orchestrator.errors import ApprovalRejectedError, OrchestratorError, ValidationError
 from orchestrator.nodes.base import Invocation, Node
+from orchestrator.nodes.tracing import tool_decision
 from orchestrator.state import (
     Approval,
     GraphState,
@@ -73,6 +74,7 @@ def select(call: Invocation, deps: ToolDeps) -> GraphState:
     outcome = select_tool_calls(state.prompt, tools, deps.llm, deadline=call.deadline)
     call.meter.record_result(outcome.result)
     state.tool_calls = outcome.calls
+    call.decision = tool_decision([c.name for c in outcome.calls], outcome.chosen_by)
     waiting = needs_approval(outcome.calls, tools)
     state.approval = (
         Approval(status="required", calls=waiting, timeout_s=deps.settings.approval_timeout_s)
@@ -144,6 +146,7 @@ def run_step(call: Invocation, deps: ToolDeps) -> NodeResult:
         request, deps.tools.for_tenant(state.tenant_id), deps.llm, deadline=call.deadline
     )
     call.meter.record_result(outcome.result)
+    call.decision = tool_decision([c.name for c in outcome.calls], outcome.chosen_by)
     results = [run_call(c, state.tenant_id, deps.tools, deps.settings) for c in outcome.calls]
     if not results:
         output, ok = f"No tool matched this step: {request}", False

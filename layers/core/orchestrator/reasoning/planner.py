@@ -4,7 +4,9 @@ With a real model: one call for a JSON plan (structured output), validated with 
 :func:`validate_plan`. An invalid plan gets one repair attempt with the validation error in the
 conversation. If the repair is invalid too, the default is the offline heuristic
 (:mod:`orchestrator.reasoning.decompose`): it always yields a valid plan from the request's own
-clauses, so the run still answers, and the outcome says ``method="heuristic"`` with the reason.
+clauses, so the run still answers, and the outcome says so: ``source`` is ``rule-based`` and
+``rejected`` the model plan's last validation error (the planner node logs it with the run id and
+puts it in the run's trace, record and response).
 ``on_invalid="refuse"`` raises :class:`~orchestrator.errors.ModelResponseError` instead.
 Model *failures* (unavailable, throttled) are not caught: they are transient errors the state
 machine retries.
@@ -23,7 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from orchestrator.clients.llm.base import ChatMessage, ChatResult, LLMClient, TokenUsage
 from orchestrator.errors import ModelResponseError
 from orchestrator.reasoning.decompose import INPUT_KEY, heuristic_plan
-from orchestrator.state import NodeName, PlanStep
+from orchestrator.state import NodeName, PlanSource, PlanStep, clip
 
 if TYPE_CHECKING:
     from orchestrator.reasoning.router import IntentRouter
@@ -48,6 +50,13 @@ class PlanOutcome:
     note: str | None = None
     #: Every model call made for this plan, so each is priced by its own model.
     calls: tuple[ChatResult, ...] = ()
+    #: Why the model's plan was rejected (the last validation error); None when it was not.
+    rejected: str | None = None
+
+    @property
+    def source(self) -> PlanSource:
+        """Who made the plan: the model, or the rule-based decomposition."""
+        return "model" if self.method == "llm" else "rule-based"
 
 
 class _PlanDraft(BaseModel):
@@ -192,7 +201,12 @@ class Planner:
             )
         note = f"model plan invalid twice ({error[:200]}); used the heuristic decomposition"
         return PlanOutcome(
-            steps=self._heuristic(prompt), method="heuristic", usage=usage, note=note, calls=tuple(calls)
+            steps=self._heuristic(prompt),
+            method="heuristic",
+            usage=usage,
+            note=note,
+            calls=tuple(calls),
+            rejected=clip(error, 300),
         )
 
     def _parse(self, text: str) -> list[PlanStep]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
@@ -14,9 +15,12 @@ from orchestrator.api.deps import ContainerDep, RunnerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN, ChatRequest, ChatResponse, ErrorBody, RunAccepted
 from orchestrator.api.streaming import chat_events, wants_stream
 from orchestrator.api.turns import new_state, run_chat_turn, status_url, to_response
+from orchestrator.container import Container
 from orchestrator.errors import NotFoundError
 from orchestrator.identity import Principal
+from orchestrator.memory.runs import RunRecord
 from orchestrator.state import GraphState
+from orchestrator.workflow import WorkflowRunner
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -92,6 +96,38 @@ def visible(principal: Principal, requested_user: str | None, tenant_id: str, us
     return principal.is_admin or principal.end_user(requested_user) == user_id
 
 
+@dataclass(frozen=True)
+class InFlight:
+    """A run with no record yet: the input it started with and its execution's status."""
+
+    started: GraphState
+    status: str
+
+
+def find_run(
+    run_id: str, principal: Principal, user_id: str | None, container: Container, runner: WorkflowRunner
+) -> RunRecord | InFlight:
+    """The run if the caller may see it: its record, or while it runs, its execution's input.
+
+    Visible within the caller's tenant, to the run's user (``user_id`` names it for API keys) and
+    to admins; any other run id raises 404, like one that does not exist.
+    """
+    missing = NotFoundError(f"No run with id {run_id}.")
+    record = container.run_store.get(principal.tenant_id, run_id)
+    if record is not None:
+        if not visible(principal, user_id, record.tenant_id, record.user_id):
+            raise missing
+        return record
+    execution = runner.describe(run_id)
+    try:
+        started = GraphState.model_validate_json(execution.get("input") or "{}")
+    except PydanticValidationError:
+        raise missing from None
+    if not visible(principal, user_id, started.tenant_id, started.user_id):
+        raise missing
+    return InFlight(started=started, status=str(execution["status"]))
+
+
 @router.get("/runs/{run_id}", responses={404: {"model": ErrorBody}})
 def get_run(
     run_id: str,
@@ -105,23 +141,14 @@ def get_run(
     Visible within the caller's tenant, to the run's user (``user_id`` names it for API keys) and
     to admins; any other run id answers 404, like one that does not exist.
     """
-    missing = NotFoundError(f"No run with id {run_id}.")
-    record = container.run_store.get(principal.tenant_id, run_id)
-    if record is not None:
-        if not visible(principal, user_id, record.tenant_id, record.user_id):
-            raise missing
-        if record.status == "WAITING_FOR_APPROVAL":
-            # Approved since: the calls are running, and the record is rewritten when the run ends.
-            pending = container.approvals.get(principal.tenant_id, run_id)
-            if pending is not None and pending.status == "approved":
-                approval = {**(record.approval or {}), "status": "approved"}
-                return {**record.model_dump(mode="json"), "status": "RUNNING", "approval": approval}
-        return record.model_dump(mode="json")
-    execution = runner.describe(run_id)
-    try:
-        started = GraphState.model_validate_json(execution.get("input") or "{}")
-    except PydanticValidationError:
-        raise missing from None
-    if not visible(principal, user_id, started.tenant_id, started.user_id):
-        raise missing
-    return {"run_id": run_id, "status": execution["status"]}
+    run = find_run(run_id, principal, user_id, container, runner)
+    if isinstance(run, InFlight):
+        # Spans travel with the state until the memory store records them: none to show yet.
+        return {"run_id": run_id, "status": run.status, "trace": []}
+    if run.status == "WAITING_FOR_APPROVAL":
+        # Approved since: the calls are running, and the record is rewritten when the run ends.
+        pending = container.approvals.get(principal.tenant_id, run_id)
+        if pending is not None and pending.status == "approved":
+            approval = {**(run.approval or {}), "status": "approved"}
+            return {**run.model_dump(mode="json"), "status": "RUNNING", "approval": approval}
+    return run.model_dump(mode="json")

@@ -198,3 +198,60 @@ def delete_document(
     owner = document_owner(principal, user_id)
     container.retriever.store.delete(principal.tenant_id, owner, doc_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=2_000, description="What to look for.")
+    k: int = Field(default=5, ge=1, le=20, description="How many passages at most.")
+    user_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=ID_PATTERN, description="Whose documents."
+    )
+
+
+class SearchPassage(BaseModel):
+    doc_id: str
+    title: str | None = None
+    chunk_id: int | None = None
+    score: float
+    #: The sentences nearest the query, for display.
+    snippet: str | None = None
+    text: str
+
+
+class SearchResult(BaseModel):
+    passages: list[SearchPassage]
+    latency_ms: float
+
+
+@router.post("/search", response_model=SearchResult, responses=_errors(403, 422))
+def search_documents(
+    body: SearchRequest, principal: PrincipalDep, container: ContainerDep, settings: SettingsDep
+) -> SearchResult:
+    """Ranked passages for a query: the retriever and scoping a `rag` turn's grounding uses."""
+    import time
+
+    owner = document_owner(principal, body.user_id)
+    started = time.perf_counter()
+    passages = container.retriever.retrieve(
+        body.query.strip() or body.query,
+        principal.tenant_id,
+        owner,
+        top_k=body.k,
+        deadline=time.monotonic() + settings.node_default_budget_s,
+    )
+    return SearchResult(
+        passages=[
+            SearchPassage(
+                doc_id=p.doc_id or p.source_id,
+                title=p.title,
+                chunk_id=p.chunk_id,
+                score=p.score,
+                snippet=p.snippet,
+                text=p.text,
+            )
+            for p in passages
+        ],
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+    )

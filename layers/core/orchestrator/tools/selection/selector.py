@@ -32,6 +32,11 @@ class SelectionOutcome(BaseModel):
     def usage(self) -> TokenUsage | None:
         return self.result.usage if self.result else None
 
+    @property
+    def chosen_by(self) -> Literal["model", "rules"]:
+        """Who chose the calls, as a run's trace shows it."""
+        return "model" if self.method == "llm" else "rules"
+
 
 def _numbered(calls: list[ToolCall]) -> list[ToolCall]:
     """Keep the model's ids when they are usable; otherwise ``call_1``, ``call_2``, ... in order."""
