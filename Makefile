@@ -7,7 +7,7 @@ PORT ?= 8000
 # sam build needs the Lambda runtime's Python on PATH (python3.13); pyenv provides it here.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 
-.PHONY: run test lint typecheck unit integration e2e bench sam-validate sam-build clean install install-dev
+.PHONY: run test lint typecheck unit integration e2e bench load studio-screenshots sam-validate sam-build clean install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,13 +51,28 @@ integration: install-dev
 e2e: install-dev
 	$(BIN)/pytest -q tests/e2e
 
-## Numbers for the closing note: handler import times, /v1/chat latency, routing accuracy.
+## The evidence, as tables: the local runtime next to LangGraph and plain calls, hops from execution
+## history, the cost model, cold starts and package sizes after `sam build`, latency, routing, retrieval.
 bench: install-dev
+	PYTHONPATH=layers/core $(BIN)/python bench/peer.py
+	PYTHONPATH=layers/core $(BIN)/python bench/hops.py
+	PYTHONPATH=layers/core $(BIN)/python bench/cost.py
+	PYTHONPATH=layers/core $(BIN)/python bench/cold_start.py
 	PYTHONPATH=layers/core $(BIN)/python bench/imports.py
 	PYTHONPATH=layers/core $(BIN)/python bench/chat_latency.py
 	PYTHONPATH=layers/core $(BIN)/python bench/streaming.py
 	PYTHONPATH=layers/core $(BIN)/python bench/routing.py
 	PYTHONPATH=layers/core $(BIN)/python bench/retrieval.py
+
+## Load: USERS virtual users for DURATION s across every branch, then the exactly-once storage check.
+USERS ?= 20
+DURATION ?= 60
+load: install-dev
+	PYTHONPATH=layers/core $(BIN)/python bench/load.py --users $(USERS) --duration $(DURATION)
+
+## Refresh the README's Studio screenshots (docs/studio/) from the browser tests.
+studio-screenshots: install-dev
+	STUDIO_README_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser
 
 # SAM CLI lives in its own venv: its pins must not steer the application's dependencies.
 # No telemetry: these machines reach package registries only, and CI should not phone home.
