@@ -186,3 +186,33 @@ def test_every_task_tells_its_node_how_often_step_functions_retried_it() -> None
     # The run's trace counts platform retries (Retry above) beside the clients' own.
     for name, task in tasks():
         assert task["Parameters"]["Payload"].get("retry_count.$") == "$$.State.RetryCount", name
+
+
+def node_of(task: dict[str, Any]) -> str:
+    """``${GroundingFunctionArn}`` → ``grounding``: the node module the function runs."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", function_of(task).removesuffix("Function")).lower()
+
+
+def test_every_catch_into_the_failure_path_names_the_state_node_and_action_it_guards() -> None:
+    catches = 0
+    for name, state in ASL["States"].items():
+        for catch in state.get("Catch", []):
+            if catch["Next"] != "Record failed turn":
+                continue
+            catches += 1
+            inner = [task for _, task in tasks({name: state})]
+            expected = {(node_of(task), task["Parameters"]["Payload"]["action"]) for task in inner}
+            assigned = catch["Assign"]
+            assert assigned["failed_state"] == name
+            if len(expected) == 1:
+                assert {(assigned["failed_node"], assigned["failed_action"])} == expected, name
+            else:  # a plan wave: each step's own node; the step names it
+                assert (assigned["failed_node"], assigned["failed_action"]) == ("", "step"), name
+                assert {action for _, action in expected} == {"step"}, name
+    payload = ASL["States"]["Record failed turn"]["Parameters"]["Payload"]
+    assert catches >= 10
+    assert {key: payload[f"{key}.$"] for key in ("failed_state", "failed_node", "failed_action")} == {
+        "failed_state": "$failed_state",
+        "failed_node": "$failed_node",
+        "failed_action": "$failed_action",
+    }

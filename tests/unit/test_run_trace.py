@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from pydantic import BaseModel, SecretStr
 
 from orchestrator.clients.retrying import RetryPolicy, TransientFailure, call_with_retries
@@ -16,13 +15,12 @@ from orchestrator.nodes.tracing import failed_task, failure_span, function_id
 from orchestrator.reasoning.planner import PlanOutcome
 from orchestrator.state import (
     MAX_TRACE_SPANS,
-    Approval,
     GraphState,
     Intent,
+    NodeEvent,
     NodeResult,
     PlanStep,
     Span,
-    ToolCall,
     ToolResult,
 )
 from tests.support.fakes import deadline_in
@@ -126,56 +124,42 @@ def _after(node: str, action: str, **fields: Any) -> GraphState:
     return _state(trace=[span.model_dump()], **fields)
 
 
-@pytest.mark.parametrize(
-    ("state", "expected"),
-    [
-        (_state(), ("intent_router", "route", None)),
-        (
-            _after("intent_router", "route", intent={"name": "rag", "confidence": 1, "method": "embedding"}),
-            ("grounding", "retrieve", None),
-        ),
-        (
-            _after(
-                "intent_router", "route", intent={"name": "travel", "confidence": 1, "method": "embedding"}
-            ),
-            ("llm_agent", "answer", None),
-        ),
-        (_after("intent_router", "route", cached="exact"), ("memory_store", "record", None)),
-        (
-            _after("tool_executor", "select", tool_calls=[ToolCall(id="c1", name="calculator").model_dump()]),
-            ("tool_executor", "execute", None),
-        ),
-        (
-            _after(
-                "tool_executor",
-                "select",
-                asynchronous=True,
-                approval=Approval(status="required").model_dump(),
-            ),
-            ("memory_store", "await_approval", None),
-        ),
-        (
-            _after(
-                "planner",
-                "plan",
-                pending_steps=[PlanStep(id="s1", description="d", node="grounding").model_dump()],
-            ),
-            ("grounding", "step", "s1"),
-        ),
-        (_after("planner", "advance"), ("llm_agent", "answer", None)),
-        (_after("llm_agent", "answer"), ("memory_store", "record", None)),
-    ],
-)
-def test_the_failure_path_names_the_task_that_failed(
-    state: GraphState, expected: tuple[str, str, str | None]
-) -> None:
-    assert failed_task(state) == expected
+def _caught(node: str, action: str) -> NodeEvent:
+    """What Record failed turn receives after a Catch assigned the failed state's node and action."""
+    return NodeEvent(action="record_failure", failed_state="X", failed_node=node, failed_action=action)
+
+
+def test_the_failure_path_names_the_task_the_catch_assigned() -> None:
+    state = _after("intent_router", "route", intent={"name": "rag", "confidence": 1, "method": "embedding"})
+
+    assert failed_task(state, _caught("grounding", "retrieve")) == ("grounding", "retrieve", None)
+
+
+def test_a_failed_plan_wave_names_its_step_when_it_ran_one() -> None:
+    one = _after(
+        "planner", "plan", pending_steps=[PlanStep(id="s1", description="d", node="grounding").model_dump()]
+    )
+    two = _after(
+        "planner",
+        "plan",
+        pending_steps=[
+            PlanStep(id="s1", description="d", node="tool_executor").model_dump(),
+            PlanStep(id="s2", description="e", node="llm_agent").model_dump(),
+        ],
+    )
+
+    assert failed_task(one, _caught("", "step")) == ("grounding", "step", "s1")
+    assert failed_task(two, _caught("", "step")) == ("tool_executor", "step", None)
+
+
+def test_a_failure_no_catch_described_is_unknown_not_a_guess() -> None:
+    assert failed_task(_state(), NodeEvent(action="record_failure")) == ("unknown", "unknown", None)
 
 
 def test_the_failure_span_starts_where_the_last_span_ended() -> None:
     state = _after("intent_router", "route", intent={"name": "chat", "confidence": 1, "method": "embedding"})
 
-    span = failure_span(state, "model_unavailable", "The model is down.")
+    span = failure_span(state, _caught("llm_agent", "answer"), "model_unavailable", "The model is down.")
 
     assert (span.node, span.action, span.function) == ("llm_agent", "answer", "LlmAgentFunction")
     assert span.started_at == "2026-01-01T00:00:00.005+00:00" and span.duration_ms > 0

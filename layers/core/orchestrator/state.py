@@ -397,6 +397,11 @@ class NodeEvent(_Model):
     wave_results: list[NodeResult] = Field(default_factory=list)
     #: What a Catch put at ``$.failure``: ``{"Error": ..., "Cause": ...}``.
     failure: dict[str, Any] | None = None
+    #: What the Catch assigned (ASL variables): the state that failed, its node and action. The
+    #: plan wave's Catch names no node (``""``): each step runs on its own, named by the step.
+    failed_state: str | None = Field(default=None, max_length=128)
+    failed_node: str | None = Field(default=None, max_length=64)
+    failed_action: str | None = Field(default=None, max_length=64)
     #: ``$$.Task.Token`` of the approval wait (``.waitForTaskToken``): the API sends the decision with it.
     task_token: str | None = None
     #: The run's approval, sent with a lone tool call: approval-gated tools run only if it covers the call.

@@ -145,7 +145,7 @@ def record_failure(call: Invocation, deps: MemoryDeps) -> GraphState:
     error = describe_failure(failure.get("Error"), failure.get("Cause"))
     state.errors.append(error)
     # The failed Task returned no state to carry its span: rebuilt here, so the trace shows it.
-    state.add_spans([failure_span(state, error.code, error.message)])
+    state.add_spans([failure_span(state, call.event, error.code, error.message)])
     try:
         deps.conversations.append(
             state.tenant_id,

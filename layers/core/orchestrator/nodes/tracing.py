@@ -6,8 +6,7 @@ out. Never metadata, history or documents: the state already caps what it carrie
 trace travels with the state (Step Functions' 256 KiB), so it says what happened, not everything.
 
 A failing action cannot add its span to a state nobody receives (the Lambda returns an error),
-so the failure path rebuilds it: :func:`failed_task` names the Task that failed from the last
-span and the state's own fields, the way the ASL's Choices read them.
+so the failure path rebuilds it from what the ASL's Catch assigned: :func:`failed_task`.
 """
 
 from __future__ import annotations
@@ -110,48 +109,25 @@ def tool_decision(names: list[str], chosen_by: str) -> dict[str, Any] | None:
     return {"tools": names, "chosen_by": chosen_by} if names else None
 
 
-def failed_task(state: GraphState) -> tuple[str, str, str | None]:
+def failed_task(state: GraphState, event: NodeEvent) -> tuple[str, str, str | None]:
     """The (node, action, step id) of the Task whose failure the Catch path received.
 
-    The Catch hands over the failed Task's *input*, so the failed Task is the one the ASL runs
-    after the last span in it: read the same fields the ASL's Choice states read.
+    Each Catch assigns the state it guards, with that state's node and action (the ASL contract
+    test checks they match the Task's function and action). A failed plan wave names the step when
+    it ran one; with several, the first pending one stands for the wave.
     """
-    last = state.trace[-1] if state.trace else None
-    key = (last.node, last.action) if last is not None else None
-    intent = state.intent.name if state.intent is not None else None
-    if key is None:
-        if state.approval.status == "required":  # a chat turn handed over to a Standard run
-            return "memory_store", "await_approval", None
-        return "intent_router", "route", None
-    if key == ("intent_router", "route"):
-        if state.cached:
-            return "memory_store", "record", None
-        branches = {
-            "rag": ("grounding", "retrieve"),
-            "tool": ("tool_executor", "select"),
-            "external_agent": ("external_agent", "run"),
-            "planning": ("planner", "plan"),
-        }
-        node, action = branches.get(intent or "", ("llm_agent", "answer"))
-        return node, action, None
-    if key == ("tool_executor", "select"):
-        if state.approval.status == "required" and state.asynchronous:
-            return "memory_store", "await_approval", None
-        if state.tool_calls and state.approval.status in ("none", "approved"):
-            return "tool_executor", "execute", None
-        return "llm_agent", "answer", None
-    if last is not None and last.node == "planner" and state.pending_steps:
-        # The wave failed as a whole (a step's typed error is a failed result, not a failure).
-        step = state.pending_steps[0] if len(state.pending_steps) == 1 else None
-        return state.pending_steps[0].node, "step", step.id if step else None
-    if key in {("grounding", "retrieve"), ("planner", "plan"), ("planner", "advance")}:
-        return "llm_agent", "answer", None
-    return "memory_store", "record", None
+    node, action = event.failed_node, event.failed_action or "unknown"
+    step_id: str | None = None
+    if action == "step" and state.pending_steps:
+        step = state.pending_steps[0]
+        node = node or step.node
+        step_id = step.id if len(state.pending_steps) == 1 else None
+    return node or "unknown", action, step_id
 
 
-def failure_span(state: GraphState, code: str, message: str) -> Span:
+def failure_span(state: GraphState, event: NodeEvent, code: str, message: str) -> Span:
     """The failed Task's span: from the end of the last span (or the run's start) until now."""
-    node, action, step_id = failed_task(state)
+    node, action, step_id = failed_task(state, event)
     started = state.started_at
     if state.trace:
         last = state.trace[-1]
