@@ -97,6 +97,21 @@ def test_a_tool_turn_streams_its_call_and_result_before_the_answer(base_url: str
     assert answer_of(events) == events[-1][1]["response"]
 
 
+def test_a_turn_answered_in_one_response_writes_no_progress_but_a_stream_does(base_url: str) -> None:
+    # Nobody can watch a plain turn (its run id comes with the answer): its nodes, the tool Map's
+    # iterations included, skip the run-events table, most of a chat's DynamoDB writes.
+    events = container.current().run_events
+    assert events is not None
+    prompt = "Calculate 17 * (3 + 4) for me"
+    plain = httpx.post(f"{base_url}/v1/chat", json={"prompt": prompt, "user_id": user()}, timeout=TIMEOUT_S)
+    streamed = stream_chat(base_url, prompt, user())
+
+    assert plain.status_code == 200 and "119" in plain.json()["response"]
+    assert events.read("default", plain.json()["run_id"]) == []
+    written = {record.kind for record in events.read("default", streamed[0][1]["run_id"])}
+    assert {"intent", "tool_call", "tool_result"} <= written
+
+
 def test_a_planning_turn_streams_the_plan_then_each_step(base_url: str) -> None:
     prompt = "First calculate 12 * 12, then write a short haiku that mentions the result."
 

@@ -331,6 +331,10 @@ class GraphState(_Model):
     #: Set by the API for ``POST /v1/runs`` (Standard workflow): the run may pause for approval.
     #: A chat turn (Express, at most 5 minutes, no task tokens) hands over to a Standard run instead.
     asynchronous: bool = False
+    #: Whether anyone can watch the run's progress (a stream, ``/v1/runs/{id}/events``). The API
+    #: clears it for a turn it answers in one response, whose run id nobody knows until then: its
+    #: nodes then write no progress records (most of a plain chat's DynamoDB writes).
+    watched: bool = True
     approval: Approval = Field(default_factory=Approval)
     #: Set by the OpenAI-compatible API: the client's own conversation, tools and options.
     client: ClientTurn | None = None
@@ -408,6 +412,8 @@ class NodeEvent(_Model):
     approval: Approval | None = None
     #: ``$$.State.RetryCount``: how often Step Functions retried this Task before this attempt.
     retry_count: int = Field(default=0, ge=0)
+    #: The run's ``watched``, sent with a lone tool call (which carries no state).
+    watched: bool = True
 
 
 def clip(text: str, limit: int) -> str:

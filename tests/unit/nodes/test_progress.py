@@ -155,3 +155,26 @@ def test_the_offline_provider_streams_its_reply_in_pieces_then_the_result() -> N
     assert isinstance(result, ChatResult) and result.finish_reason == "stop"
     assert len(deltas) > 3 and all(isinstance(d, str) for d in deltas)
     assert "".join(str(d) for d in deltas) == result.text == llm.chat(messages).text
+
+
+def test_a_run_nobody_can_watch_writes_no_progress(store: RunEventStore) -> None:
+    node: Node[None] = Node("router", deps=lambda c: None)
+
+    @node.action("go")
+    def go(call: Invocation, deps: None) -> BaseModel:
+        call.emit("token", {"text": "Hello"})
+        state = call.state
+        state.intent = Intent(name="chat", confidence=0.9, method="embedding")
+        return state
+
+    @node.action("execute")
+    def execute(call: Invocation, deps: None) -> BaseModel:
+        return ToolResult(call_id="c1", name="calculator", ok=True, output=2)
+
+    run(node, {"action": "go", "state": {**STATE, "watched": False}}, store)
+    lone_call = {"call": {"id": "c1", "name": "calculator"}, "run_id": "r1", "tenant_id": "acme"}
+    run(node, {"action": "execute", **lone_call, "watched": False}, store)
+    assert store.read("acme", "r1") == []
+
+    run(node, {"action": "execute", **lone_call}, store)  # watched unless the API said otherwise
+    assert [r.kind for r in store.read("acme", "r1")] == ["tool_result"]

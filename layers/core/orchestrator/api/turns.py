@@ -57,6 +57,7 @@ def run_chat_turn(runner: WorkflowRunner, state: GraphState) -> GraphState:
     if final.approval.status != "required" or final.asynchronous:
         return final
     final.asynchronous = True
+    final.watched = True  # the Standard run waits for a person: GET /v1/runs/{id}/events shows it
     runner.start(final)
     calls = "; ".join(f"{c.name} {json.dumps(c.arguments, sort_keys=True)}" for c in final.approval.calls)
     final.response = Response(

@@ -213,11 +213,8 @@ class Node(Generic[D]):
         call = Invocation(self.name, parsed, deadline, Meter(price_table or {}))
         run_id = parsed.run_id or (parsed.state.run_id if parsed.state else None)
         if events is not None and run_id:
-            from orchestrator.nodes.progress import Progress
-
-            tenant_id = parsed.state.tenant_id if parsed.state else parsed.tenant_id
-            call.progress = Progress(
-                events, tenant_id, run_id, node=self.name, flush_ms=flush_ms, flush_chars=flush_chars
+            call.progress = _progress(
+                self.name, parsed, run_id, events, flush_ms=flush_ms, flush_chars=flush_chars
             )
         if parsed.state is not None:
             parsed.state.collect_spans()  # what the Map iterations before this one left
@@ -274,6 +271,19 @@ class Node(Generic[D]):
             before.publish_new(output, call.progress)
             call.progress.flush()
         return output.model_dump(mode="json")
+
+
+def _progress(
+    node: str, event: NodeEvent, run_id: str, events: RunEventStore, *, flush_ms: float, flush_chars: int
+) -> Progress | None:
+    """Where the action's progress goes, or None when nobody can watch the run."""
+    state = event.state
+    if not (state.watched if state is not None else event.watched):
+        return None
+    from orchestrator.nodes.progress import Progress
+
+    tenant_id = state.tenant_id if state is not None else event.tenant_id
+    return Progress(events, tenant_id, run_id, node=node, flush_ms=flush_ms, flush_chars=flush_chars)
 
 
 @dataclass(frozen=True)

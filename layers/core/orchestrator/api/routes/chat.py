@@ -56,6 +56,7 @@ def chat(
     if wants_stream(body.stream, accept):
         events = chat_events(runner, state, container.run_events, poll_s=settings.stream_poll_ms / 1000)
         return EventSourceResponse(events, ping=settings.stream_ping_s)
+    state.watched = False
     return to_response(run_chat_turn(runner, state))
 
 

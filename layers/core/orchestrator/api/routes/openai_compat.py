@@ -71,6 +71,7 @@ def chat_completions(
     choice = catalog.resolve(body.model, settings, routes.names, external)
     state = to_state(body, choice, settings, principal, _end_user(principal, body.user))
     if not body.stream:
+        state.watched = False
         return reply.completion(run_chat_turn(runner, state), body.model)
     # Request errors are already out as JSON with a status; the run's own come inside the stream.
     chunks = completion_chunks(
