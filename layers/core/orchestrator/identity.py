@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from orchestrator.errors import ConfigurationError, ForbiddenError
+from orchestrator.errors import ConfigurationError, ForbiddenError, ValidationError
 
 Role = Literal["user", "admin"]
 ROLES: tuple[Role, ...] = ("user", "admin")
@@ -68,6 +68,13 @@ class Principal:
         if requested is None or requested == self.user_id or self.is_admin:
             return requested or self.user_id
         raise ForbiddenError("user_id: a user token may only act for its own user")
+
+    def viewed_user(self, requested: str | None) -> str | None:
+        """Whose runs a listing shows: the end user, or None (the whole tenant) for admins only."""
+        user = self.end_user(requested)
+        if user is None and not self.is_admin:
+            raise ValidationError("user_id: required (a user sees their own runs; the tenant's: admins)")
+        return user
 
 
 @dataclass(frozen=True)

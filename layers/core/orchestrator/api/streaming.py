@@ -73,7 +73,8 @@ def _start(runner: WorkflowRunner, state: GraphState) -> tuple[_Turn, threading.
     return turn, thread
 
 
-def _event(kind: str, data: Any) -> dict[str, str]:
+def sse_event(kind: str, data: Any) -> dict[str, str]:
+    """One server-sent event as sse-starlette sends it: the kind, and compact JSON data."""
     return {"event": kind, "data": json.dumps(data, separators=(",", ":"), default=str)}
 
 
@@ -81,7 +82,7 @@ async def chat_events(
     runner: WorkflowRunner, state: GraphState, events: RunEventStore | None, *, poll_s: float
 ) -> AsyncIterator[dict[str, str]]:
     """The events of one streamed turn (sse-starlette sends each dict as one event)."""
-    yield _event("run", {"run_id": state.run_id, "session_id": state.session_id})
+    yield sse_event("run", {"run_id": state.run_id, "session_id": state.session_id})
     turn, _ = _start(runner, state)
     after, tokens = 0, []
     while True:
@@ -95,7 +96,7 @@ async def chat_events(
             after = record.seq
             if record.kind == "token":
                 tokens.append(str(record.data.get("text", "")))
-            yield _event(record.kind, record.data)
+            yield sse_event(record.kind, record.data)
         if finished and len(records) < _PAGE:
             break
         if not records:
@@ -104,10 +105,10 @@ async def chat_events(
         error = turn.error or WorkflowError("The run ended without a result.")
         details = dict(error.details)
         run_id = details.pop("run_id", None) or state.run_id
-        yield _event("error", error_body(error.code, error.message, details or None, run_id))
+        yield sse_event("error", error_body(error.code, error.message, details or None, run_id))
         return
     body = to_response(turn.state)
     if not tokens and body.response:
         # Answered without the model streaming (a cached answer, an approval notice): one delta.
-        yield _event("token", {"text": body.response})
+        yield sse_event("token", {"text": body.response})
     yield {"event": "done", "data": body.model_dump_json()}

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,18 +30,10 @@ from orchestrator.clients.retrying import (
     parse_retry_after,
 )
 from orchestrator.errors import TransientError
-from orchestrator.secrets import redact
+from orchestrator.secrets import redact, safe_url
 
 #: Characters of an error body quoted in a message (bodies can be whole HTML pages).
 ERROR_TEXT_CHARS = 300
-
-
-def safe_url(url: str) -> str:
-    """Scheme, host and path only: query strings and userinfo may carry credentials."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def error_text(response: httpx.Response, secret: str | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -59,6 +60,17 @@ class RunRecord(BaseModel):
     #: clipped input and output, and the decision taken.
     trace: list[dict[str, Any]] = Field(default_factory=list)
 
+    @property
+    def elapsed_ms(self) -> float | None:
+        """Start to finish in milliseconds; None while running (or for a time that does not parse)."""
+        if not self.finished_at:
+            return None
+        try:
+            elapsed = datetime.fromisoformat(self.finished_at) - datetime.fromisoformat(self.started_at)
+        except ValueError:
+            return None
+        return elapsed.total_seconds() * 1000
+
 
 class RunStore:
     def __init__(self, table_name: str, *, region: str, resource: Any | None = None) -> None:
@@ -91,24 +103,8 @@ class RunStore:
 
     def finished_since(self, tenant_id: str, since: str, *, limit: int) -> RecentRuns:
         """The tenant's runs finished at or after ``since`` (ISO time), newest first, at most ``limit``."""
-        from boto3.dynamodb.conditions import Key
-
-        condition = Key("tenant_id").eq(tenant_id) & Key("finished_at").gte(since)
-        records: list[RunRecord] = []
-        start: dict[str, Any] | None = None
-        while len(records) < limit:
-            page = self._table.query(
-                IndexName=BY_TENANT_TIME,
-                KeyConditionExpression=condition,
-                ScanIndexForward=False,
-                Limit=limit - len(records),
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            records.extend(RunRecord.model_validate(from_dynamo(i)) for i in page.get("Items", []))
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return RecentRuns(records=records, truncated=False)
-        return RecentRuns(records=records, truncated=True)
+        whole = RunQuery(limit=limit, max_read=limit, page_size=limit)
+        return self._finished_window(tenant_id, since, whole, summaries=False)
 
     def list_runs(self, tenant_id: str, since: str, query: RunQuery) -> RecentRuns:
         """The tenant's runs finished since ``since`` that match ``query``, newest first.
@@ -117,6 +113,10 @@ class RunStore:
         after reading, so at most ``query.max_read`` items are read; ``truncated`` says there was
         more to look at (in the window) than was read or returned.
         """
+        return self._finished_window(tenant_id, since, query, summaries=True)
+
+    def _finished_window(self, tenant_id: str, since: str, query: RunQuery, *, summaries: bool) -> RecentRuns:
+        """One Query of ``by_tenant_time``, page by page; ``summaries`` reads only the list's fields."""
         from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
         condition = Key("tenant_id").eq(tenant_id) & Key("finished_at").gte(since)
@@ -129,12 +129,11 @@ class RunStore:
             )
             if value is not None
         ]
-        # A list row needs none of the answer, plan, results or trace: far less to read back.
-        names = {f"#{field}": field for field in _SUMMARY_FIELDS}
-        options: dict[str, Any] = {
-            "ProjectionExpression": ", ".join(names),
-            "ExpressionAttributeNames": names,
-        }
+        options: dict[str, Any] = {}
+        if summaries:
+            # A list row needs none of the answer, plan, results or trace: far less to read back.
+            names = {f"#{field}": field for field in _SUMMARY_FIELDS}
+            options = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
         if filters:
             expression: ConditionBase = filters[0]
             for extra in filters[1:]:

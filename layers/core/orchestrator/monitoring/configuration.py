@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
+
+from orchestrator.secrets import safe_url
 
 if TYPE_CHECKING:
     from orchestrator.config import Settings
@@ -32,15 +33,12 @@ def is_secret_name(name: str, value: Any) -> bool:
     return bool(parts & _SECRET_PARTS) or (bool(parts & _TOKEN_PARTS) and isinstance(value, str))
 
 
-def safe_url(url: str) -> str:
-    """``url`` without user info, query or fragment (where credentials travel)."""
+def shown_url(url: str) -> str:
+    """``url`` without user info, query or fragment (where credentials travel); masked if unreadable."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
+        return safe_url(url)
+    except ValueError:  # an invalid port, say: nothing of it is shown
         return MASK
-    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
 
 
 def masked(name: str, value: Any) -> Any:
@@ -52,7 +50,7 @@ def masked(name: str, value: Any) -> Any:
     if is_secret_name(name, value):
         return MASK if value != "" else None
     if isinstance(value, str) and _URL.match(value):
-        return safe_url(value)
+        return shown_url(value)
     if isinstance(value, list | tuple):
         return [masked(name, item) for item in value]
     if isinstance(value, dict):

@@ -115,14 +115,6 @@ def _latency(values: list[float]) -> Latency:
     return Latency(count=len(values), p50_ms=percentile(values, 50), p95_ms=percentile(values, 95))
 
 
-def _elapsed_ms(record: RunRecord) -> float | None:
-    if not record.finished_at:
-        return None
-    started = datetime.fromisoformat(record.started_at)
-    finished = datetime.fromisoformat(record.finished_at)
-    return (finished - started).total_seconds() * 1000
-
-
 def _add(totals: Usage, usage: dict[str, object]) -> None:
     totals.calls += 1
     totals.tokens_in += int(str(usage.get("tokens_in") or 0))
@@ -157,7 +149,7 @@ def summarize(
         if run.intent:
             intents[str(run.intent.get("name"))] += 1
             methods[str(run.intent.get("method"))] += 1
-        elapsed = _elapsed_ms(run)
+        elapsed = run.elapsed_ms
         if elapsed is not None:
             end_to_end.append(elapsed)
         for node, node_usage in run.usage.items():

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from orchestrator.api.auth import PrincipalDep
 from orchestrator.api.deps import ContainerDep, SettingsDep
 from orchestrator.api.schemas import ID_PATTERN
-from orchestrator.errors import ValidationError
 from orchestrator.monitoring.metrics import MonitoringMetrics, parse_window, summarize
 
 router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
@@ -25,9 +24,7 @@ def metrics(
     user_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=ID_PATTERN)] = None,
 ) -> MonitoringMetrics:
     """Requests, errors, latency, routing, tokens and cost, cache and tools over a window of runs."""
-    user = principal.end_user(user_id)
-    if user is None and not principal.is_admin:
-        raise ValidationError("user_id: required (a user sees their own runs; the tenant's: admins)")
+    user = principal.viewed_user(user_id)
     until = datetime.now(UTC)
     since = until - parse_window(window)
     recent = container.run_store.finished_since(

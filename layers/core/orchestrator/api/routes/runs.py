@@ -17,7 +17,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Path, Query
@@ -28,9 +28,9 @@ from orchestrator.api.deps import ContainerDep, RunnerDep, SettingsDep
 from orchestrator.api.errors import error_body
 from orchestrator.api.routes.chat import InFlight, find_run
 from orchestrator.api.schemas import ID_PATTERN, ErrorBody, RunList, RunSummary
+from orchestrator.api.streaming import sse_event
 from orchestrator.config import Settings
 from orchestrator.container import Container
-from orchestrator.errors import ValidationError
 from orchestrator.identity import Principal
 from orchestrator.memory.runs import RunQuery, RunRecord, RunStatus
 from orchestrator.monitoring.metrics import parse_window
@@ -56,13 +56,7 @@ UserQuery = Annotated[
 
 def summary_of(record: RunRecord) -> RunSummary:
     """A run record as one row of the runs list."""
-    latency = None
-    if record.finished_at:
-        try:
-            elapsed = datetime.fromisoformat(record.finished_at) - datetime.fromisoformat(record.started_at)
-            latency = round(elapsed.total_seconds() * 1000, 3)
-        except ValueError:
-            latency = None
+    elapsed = record.elapsed_ms
     last_error = record.errors[-1] if record.errors else None
     return RunSummary(
         run_id=record.run_id,
@@ -72,7 +66,7 @@ def summary_of(record: RunRecord) -> RunSummary:
         intent=str(record.intent.get("name")) if record.intent else None,
         started_at=record.started_at,
         finished_at=record.finished_at,
-        latency_ms=latency,
+        latency_ms=round(elapsed, 3) if elapsed is not None else None,
         cost_usd=round(sum(float(u.get("cost_usd") or 0.0) for u in record.usage.values()), 8),
         cached=record.cached,
         error=f"{last_error.get('code')}: {last_error.get('message')}" if last_error else None,
@@ -92,9 +86,7 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RunList:
     """Finished runs of the tenant (admins) or of one user, newest first, filtered."""
-    user = principal.end_user(user_id)
-    if user is None and not principal.is_admin:
-        raise ValidationError("user_id: required (a user sees their own runs; the tenant's: admins)")
+    user = principal.viewed_user(user_id)
     since = datetime.now(UTC) - parse_window(window)
     found = container.run_store.list_runs(
         principal.tenant_id,
@@ -120,15 +112,11 @@ def _run_owner(
     return run.tenant_id, run.session_id
 
 
-def _sse(kind: str, data: Any) -> dict[str, str]:
-    return {"event": kind, "data": json.dumps(data, separators=(",", ":"), default=str)}
-
-
 async def run_events(
     container: Container, settings: Settings, tenant_id: str, run_id: str, session_id: str
 ) -> AsyncIterator[dict[str, str]]:
     """``run``, the run's progress records, then ``done`` (its record) or ``error``; bounded in time."""
-    yield _sse("run", {"run_id": run_id, "session_id": session_id})
+    yield sse_event("run", {"run_id": run_id, "session_id": session_id})
     events, store = container.run_events, container.run_store
     poll_s = settings.stream_poll_ms / 1000
     deadline = anyio.current_time() + settings.workflow_timeout_s
@@ -142,7 +130,7 @@ async def run_events(
         )
         for progress in records:
             after = progress.seq
-            yield _sse(progress.kind, progress.data)
+            yield sse_event(progress.kind, progress.data)
         if len(records) == _PAGE:
             continue
         if record is not None and record.status != status:
@@ -150,11 +138,11 @@ async def run_events(
             if status in FINISHED:
                 finished = record
                 continue
-            yield _sse("status", {"run_id": run_id, "status": status})
+            yield sse_event("status", {"run_id": run_id, "status": status})
         if anyio.current_time() >= deadline:
             watched = f"{settings.workflow_timeout_s:.0f} s"
             message = f"The run is still {status or 'RUNNING'} after {watched} of watching; read it later."
-            yield _sse("error", error_body("stream_timeout", message, None, run_id))
+            yield sse_event("error", error_body("stream_timeout", message, None, run_id))
             return
         await asyncio.sleep(poll_s)
     if finished.status == "FAILED":
@@ -163,7 +151,7 @@ async def run_events(
             str(last.get("code") or "workflow_error"),
             str(last.get("message") or "The run failed."),
         )
-        yield _sse("error", error_body(code, message, None, run_id))
+        yield sse_event("error", error_body(code, message, None, run_id))
         return
     yield {"event": "done", "data": json.dumps(finished.model_dump(mode="json"), default=str)}
 

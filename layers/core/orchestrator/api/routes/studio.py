@@ -87,7 +87,7 @@ def effective_settings(principal: PrincipalDep, settings: SettingsDep) -> Settin
 def agents(settings: SettingsDep) -> AgentsView:
     """External agents (address without credentials) and the routes with their example utterances."""
     from orchestrator.agents.config import DEFAULT_AGENT, agent_routes, load_agents
-    from orchestrator.monitoring.configuration import safe_url
+    from orchestrator.monitoring.configuration import shown_url
     from orchestrator.reasoning.routes import load_routes
 
     routes = load_routes(settings)
@@ -101,7 +101,7 @@ def agents(settings: SettingsDep) -> AgentsView:
                 name=DEFAULT_AGENT,
                 description=default_route.description if default_route else "The default external agent.",
                 protocol=settings.external_agent_protocol,
-                url=safe_url(legacy_url),
+                url=shown_url(legacy_url),
                 intents=[DEFAULT_AGENT],
             )
         )
@@ -111,7 +111,7 @@ def agents(settings: SettingsDep) -> AgentsView:
                 name=agent.name,
                 description=agent.description,
                 protocol=agent.protocol,
-                url=safe_url(agent.url),
+                url=shown_url(agent.url),
                 intents=[DEFAULT_AGENT] if agent.name == DEFAULT_AGENT else [agent.name],
             )
         )
