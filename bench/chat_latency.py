@@ -9,17 +9,11 @@ intent (cache bypassed so each request runs the whole graph), prints p50/p95 per
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
+from common import local_server, percentile
 
 PROMPTS = {
     "chat": "Explain how a hash map works in simple terms.",
@@ -30,62 +24,30 @@ PROMPTS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100)
     args = parser.parse_args()
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "core"), "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator.local.server", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        started = time.monotonic()
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for _ in range(600):  # bounded wait for start-up (60 s)
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            print(f"server ready in {time.monotonic() - started:.2f} s")
-            # One warm-up per intent: the first request pays for model loads and imports.
-            for prompt in PROMPTS.values():
-                client.post(
-                    "/v1/chat", json={"prompt": prompt, "user_id": "bench", "metadata": {"no_cache": True}}
-                )
-            latencies: dict[str, list[float]] = {name: [] for name in PROMPTS}
-            names = list(PROMPTS)
-            for i in range(args.requests):
-                name = names[i % len(names)]
-                t0 = time.perf_counter()
-                response = client.post(
-                    "/v1/chat",
-                    json={"prompt": PROMPTS[name], "user_id": "bench", "metadata": {"no_cache": True}},
-                )
-                latencies[name].append((time.perf_counter() - t0) * 1000)
-                if response.status_code != 200:
-                    print(f"{name}: HTTP {response.status_code} {response.text[:200]}")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    started = time.monotonic()
+    with local_server() as base, httpx.Client(base_url=base, timeout=60) as client:
+        print(f"server ready in {time.monotonic() - started:.2f} s")
+        # One warm-up per intent: the first request pays for model loads and imports.
+        for prompt in PROMPTS.values():
+            client.post(
+                "/v1/chat", json={"prompt": prompt, "user_id": "bench", "metadata": {"no_cache": True}}
+            )
+        latencies: dict[str, list[float]] = {name: [] for name in PROMPTS}
+        names = list(PROMPTS)
+        for i in range(args.requests):
+            name = names[i % len(names)]
+            t0 = time.perf_counter()
+            response = client.post(
+                "/v1/chat",
+                json={"prompt": PROMPTS[name], "user_id": "bench", "metadata": {"no_cache": True}},
+            )
+            latencies[name].append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200:
+                print(f"{name}: HTTP {response.status_code} {response.text[:200]}")
     every = [v for values in latencies.values() for v in values]
     print(f"{'intent':<16} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
     for name, values in latencies.items():

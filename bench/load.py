@@ -20,21 +20,17 @@ import asyncio
 import itertools
 import os
 import random
-import socket
 import string
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
 #: One request may take this long before it counts as an error (the offline graph takes ~0.1 s).
 REQUEST_TIMEOUT_S = 30.0
 #: After the duration, the turns in flight get this long to finish before everything stops.
@@ -339,51 +335,6 @@ def summary(report: LoadReport) -> list[str]:
     return lines
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def local_server(log_path: Path) -> Iterator[str]:
-    """`make run`'s server on a free 127.0.0.1 port (offline provider); yields its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "layers" / "core"),
-        "LOG_LEVEL": "WARNING",
-        "LLM_PROVIDER": "offline",
-    }
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator.local.server", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while True:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the local server did not start; see {log_path}")
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20)
@@ -399,8 +350,13 @@ def main() -> int:
     if args.url:
         report = load(args.url.rstrip("/"))
     else:
+        # Run as a script, this folder is on sys.path; the tests import bench.load and start no server.
+        from common import local_server
+
         log_path = Path(tempfile.gettempdir()) / f"load-server-{os.getpid()}.log"
-        with local_server(log_path) as base:
+        with local_server(
+            log_path=log_path, env={"LLM_PROVIDER": "offline"}, startup_timeout_s=STARTUP_TIMEOUT_S
+        ) as base:
             report = load(base)
     for line in summary(report):
         print(line)

@@ -29,6 +29,8 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
+from common import percentile
+
 os.environ["LLM_PROVIDER"] = "offline"  # before any settings are read; a .env must not change it
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -249,11 +251,6 @@ def answer_of(state: Event) -> tuple[Any, ...]:
         [c["doc_id"] for c in response.get("citations", [])],
         isinstance(state.get("cached"), str),
     )
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:

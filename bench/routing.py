@@ -26,6 +26,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from common import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 DEV = Path(os.environ.get("ROUTING_DEV_SET", ROOT.parent / "shared" / "intents" / "dev.jsonl"))
 UNSEEN = ROOT / "bench" / "routing_unseen.jsonl"
@@ -118,11 +120,6 @@ def confusion(pairs: list[tuple[str, str]], names: list[str]) -> str:
         recall = counts[(expected, expected)] / total if total else 0.0
         lines.append(expected.ljust(width + 2) + "".join(str(c).rjust(11) for c in row) + f"   {recall:6.1%}")
     return "\n".join(lines)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def calibrate(routes: Any, embedder: Any, dev: list[Sample], repeats: int = 5) -> None:

@@ -11,20 +11,13 @@ whole graph) with a real SSE client, prints p50/p95 of each time.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
+from common import local_server, percentile
 from httpx_sse import connect_sse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chat_latency import free_port, percentile
-
-ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = [
     "Explain how a hash map works in simple terms.",
     "Calculate 1234 * 5678 for me",
@@ -57,31 +50,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "core"), "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator.local.server", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     times: list[tuple[float, float, float, float]] = []
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for _ in range(600):  # bounded wait for start-up (60 s)
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            for prompt in PROMPTS:  # warm-up: model loads and imports
-                stream_one(client, prompt)
-            for i in range(args.requests):
-                times.append(stream_one(client, PROMPTS[i % len(PROMPTS)]))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with local_server() as base, httpx.Client(base_url=base, timeout=60) as client:
+        for prompt in PROMPTS:  # warm-up: model loads and imports
+            stream_one(client, prompt)
+        for i in range(args.requests):
+            times.append(stream_one(client, PROMPTS[i % len(PROMPTS)]))
     print(f"{'streamed chats (offline provider)':<34} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}")
     labels = (
         "time to first event (run)",
